@@ -1,0 +1,143 @@
+// The course's four cases of reading and writing a pipe (and their wake-ups), against every way
+// to get a blocking pipe.
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "fixtures/assertions.h"
+#include "fixtures/blocked.h"
+#include "fixtures/child.h"
+#include "fixtures/pipe_kinds.h"
+#include "fixtures/syscall.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ipcconf {
+namespace {
+
+class PipeCase : public ::testing::TestWithParam<PipeKind> {
+ protected:
+  void SetUp() override {
+    ends_ = MakePipe(GetParam());
+    ASSERT_TRUE(ends_.ok());
+  }
+  int r() const { return ends_.read.get(); }
+  int w() const { return ends_.write.get(); }
+
+  // Fills the pipe until a non-blocking one-byte write fails with EAGAIN; returns the count.
+  size_t Fill() {
+    SetNonBlocking(w(), true);
+    std::vector<char> chunk(4096, 'f');
+    size_t total = 0;
+    for (;;) {
+      ssize_t n = write(w(), chunk.data(), chunk.size());
+      if (n > 0) {
+        total += static_cast<size_t>(n);
+        continue;
+      }
+      if (errno == EAGAIN) break;
+      ADD_FAILURE() << "filling the pipe: write failed: " << ErrnoName(errno);
+      break;
+    }
+    while (write(w(), "f", 1) == 1) ++total;  // the last bytes that fit
+    SetNonBlocking(w(), false);
+    return total;
+  }
+
+  PipeEnds ends_;
+};
+
+IPC_TEST_P(PipeCase, EmptyPipeBlocksReaderUntilDataArrives, "PIPE.CASE.EMPTY_BLOCKS_READER",
+           "PIPE.CASE.READER_WAKES_ON_DATA") {
+  Child reader = Child::Fork([&]() {
+    ends_.write.reset();  // the parent keeps the only writer open
+    char buf[64];
+    ssize_t n = read(r(), buf, sizeof buf);
+    return n == 3 && std::string(buf, 3) == "abc" ? 0 : 10 + static_cast<int>(n);
+  });
+  ASSERT_TRUE(WaitUntilBlocked(reader.pid(), {SYS_read, r()}));
+  ASSERT_THAT(SYS(write(w(), "abc", 3)), SyscallSucceedsWithValue(3));
+  EXPECT_TRUE(ExitedWith(reader.Wait(), 0))
+      << "a reader blocked on an empty pipe must return the 3 bytes written";
+}
+
+IPC_TEST_P(PipeCase, BlockedReaderGetsEndOfFileWhenLastWriterCloses,
+           "PIPE.CASE.BLOCKED_READER_GETS_EOF") {
+  Child reader = Child::Fork([&]() {
+    ends_.write.reset();
+    char c;
+    ssize_t n = read(r(), &c, 1);
+    return n == 0 ? 0 : 10 + static_cast<int>(n);
+  });
+  ASSERT_TRUE(WaitUntilBlocked(reader.pid(), {SYS_read, r()}));
+  ends_.write.reset();  // the last write end
+  EXPECT_TRUE(ExitedWith(reader.Wait(), 0)) << "read() must return 0 once no writer is left";
+}
+
+IPC_TEST_P(PipeCase, FullPipeBlocksWriterUntilReaderDrains, "PIPE.CASE.FULL_BLOCKS_WRITER",
+           "PIPE.CASE.WRITER_WAKES_ON_DRAIN") {
+  size_t capacity = Fill();
+  ASSERT_GT(capacity, 0u);
+  const size_t kExtra = 100;
+  Child writer = Child::Fork([&]() {
+    ends_.read.reset();
+    std::string data(kExtra, 'x');
+    ssize_t n = write(w(), data.data(), data.size());
+    return n == static_cast<ssize_t>(kExtra) ? 0 : 10;
+  });
+  ASSERT_TRUE(WaitUntilBlocked(writer.pid(), {SYS_write, w()}));
+  ASSERT_TRUE(StaysBlocked(writer.pid(), {SYS_write, w()}));
+  // Drain everything; the writer must finish and its bytes arrive after the filler.
+  std::vector<char> buf(capacity + kExtra);
+  size_t got = 0;
+  while (got < buf.size()) {
+    ssize_t n = read(r(), buf.data() + got, buf.size() - got);
+    ASSERT_GT(n, 0) << "read while draining: " << ErrnoName(errno);
+    got += static_cast<size_t>(n);
+  }
+  EXPECT_TRUE(ExitedWith(writer.Wait(), 0)) << "the blocked write must return its full count";
+  EXPECT_EQ(std::string(buf.end() - kExtra, buf.end()), std::string(kExtra, 'x'));
+}
+
+IPC_TEST_P(PipeCase, ReaderDrainsThenGetsEndOfFile, "PIPE.CASE.EOF_AFTER_DRAIN") {
+  ASSERT_THAT(SYS(write(w(), "hello", 5)), SyscallSucceedsWithValue(5));
+  ends_.write.reset();
+  char buf[16];
+  std::string got;
+  for (;;) {
+    ssize_t n = read(r(), buf, 2);
+    ASSERT_GE(n, 0) << ErrnoName(errno);
+    if (n == 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(got, "hello") << "every byte written before the close must be read before EOF";
+}
+
+IPC_TEST_P(PipeCase, EndOfFileRepeats, "PIPE.CASE.EOF_REPEATS") {
+  ends_.write.reset();
+  char c;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(SYS(read(r(), &c, 1)), SyscallSucceedsWithValue(0)) << "read number " << i;
+  }
+}
+
+IPC_TEST_P(PipeCase, WriteWithoutReaderKillsWithSigpipe, "PIPE.CASE.SIGPIPE_KILLS_WRITER",
+           "PIPE.CASE.SIGPIPE_STATUS_13") {
+  ends_.read.reset();
+  Outcome o = RunInChild([&]() {
+    write(w(), "x", 1);  // default SIGPIPE disposition: this must not return
+    return 0;
+  });
+  EXPECT_TRUE(KilledBySignal(o, SIGPIPE));
+  EXPECT_EQ(o.raw_status & 0x7F, 13) << "the course's check: status & 0x7F == 13 (SIGPIPE)";
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeCase, ::testing::ValuesIn(BlockingPipeKinds()),
+                         PipeKindName);
+
+}  // namespace
+}  // namespace ipcconf
