@@ -27,8 +27,8 @@ class PipeDirection : public ::testing::TestWithParam<PipeKind> {
     char buf[256];
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {
-      ADD_FAILURE() << "read(" << fd << ") of bytes already in the pipe failed: "
-                    << ErrnoName(errno);
+      ADD_FAILURE() << "read(" << fd
+                    << ") of bytes already in the pipe failed: " << ErrnoName(errno);
       return "";
     }
     return std::string(buf, static_cast<size_t>(n));
@@ -64,11 +64,11 @@ IPC_TEST_P(PipeDirection, ReadEndReadsAndWriteEndWrites, "PIPE.DIR.ACCESS_MODES"
   int write_mode = static_cast<int>(write_fl.value) & O_ACCMODE;
   // POSIX leaves open whether an end is also open the other way: O_RDWR is accepted.
   EXPECT_TRUE(read_mode == O_RDONLY || read_mode == O_RDWR)
-      << "fildes[0] must be open for reading; its access mode is " << read_mode
-      << " (O_RDONLY " << O_RDONLY << ", O_WRONLY " << O_WRONLY << ", O_RDWR " << O_RDWR << ")";
+      << "fildes[0] must be open for reading; its access mode is " << read_mode << " (O_RDONLY "
+      << O_RDONLY << ", O_WRONLY " << O_WRONLY << ", O_RDWR " << O_RDWR << ")";
   EXPECT_TRUE(write_mode == O_WRONLY || write_mode == O_RDWR)
-      << "fildes[1] must be open for writing; its access mode is " << write_mode
-      << " (O_RDONLY " << O_RDONLY << ", O_WRONLY " << O_WRONLY << ", O_RDWR " << O_RDWR << ")";
+      << "fildes[1] must be open for writing; its access mode is " << write_mode << " (O_RDONLY "
+      << O_RDONLY << ", O_WRONLY " << O_WRONLY << ", O_RDWR " << O_RDWR << ")";
 }
 
 IPC_TEST_P(PipeDirection, WriteToReadEndFailsWithEbadf, "PIPE.DIR.READ_END_REJECTS_WRITE") {
@@ -103,8 +103,7 @@ IPC_TEST_P(PipeDirection, OnePipeGivesWriterItsOwnBytesBack, "PIPE.DIR.TWO_WAY_N
   EXPECT_TRUE(ExitedWith(peer.Wait(), 0));
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, PipeDirection, ::testing::ValuesIn(AllPipeKinds()),
-                         PipeKindName);
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeDirection, ::testing::ValuesIn(AllPipeKinds()), PipeKindName);
 
 // Two pipes, one for each direction: a request goes down one, the reply comes up the other.
 class PipeTwoWay : public ::testing::TestWithParam<PipeKind> {};
@@ -144,8 +143,7 @@ IPC_TEST_P(PipeTwoWay, SecondPipeCarriesTheReply, "PIPE.DIR.TWO_WAY_NEEDS_TWO_PI
   EXPECT_EQ(std::string(buf, static_cast<size_t>(got.value)), kReply);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, PipeTwoWay, ::testing::ValuesIn(BlockingPipeKinds()),
-                         PipeKindName);
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeTwoWay, ::testing::ValuesIn(BlockingPipeKinds()), PipeKindName);
 
 }  // namespace
 }  // namespace ipcconf

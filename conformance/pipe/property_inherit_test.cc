@@ -52,7 +52,7 @@ IPCCONF_HELPER(pipe_write_text) {
   return write(fd, argv[2], static_cast<size_t>(len)) == len ? 0 : kFailed;
 }
 
-// pipe_read_text FD TEXT: reads as many bytes as TEXT has from the inherited FD; 0 if they are TEXT.
+// pipe_read_text FD TEXT: reads strlen(TEXT) bytes from the inherited FD; 0 if they are TEXT.
 IPCCONF_HELPER(pipe_read_text) {
   if (argc != 3) return 2;
   int fd = atoi(argv[1]);
@@ -66,8 +66,8 @@ IPCCONF_HELPER(pipe_fd_identity) {
   if (argc != 4) return 2;
   struct stat st;
   if (fstat(atoi(argv[1]), &st) != 0) return errno == EBADF ? kFdNotOpen : kFailed;
-  bool same = st.st_dev == strtoull(argv[2], nullptr, 10) &&
-              st.st_ino == strtoull(argv[3], nullptr, 10);
+  bool same =
+      st.st_dev == strtoull(argv[2], nullptr, 10) && st.st_ino == strtoull(argv[3], nullptr, 10);
   return same ? 0 : kFdOnOtherFile;
 }
 
@@ -91,17 +91,16 @@ class PipeInherit : public ::testing::TestWithParam<PipeKind> {
   Outcome IdentityAfterExec(int fd) {
     struct stat st;
     if (fstat(fd, &st) != 0) ADD_FAILURE() << "fstat(" << fd << "): " << ErrnoName(errno);
-    return Child::Exec(HelperCommand("pipe_fd_identity", {std::to_string(fd),
-                                                          std::to_string(st.st_dev),
-                                                          std::to_string(st.st_ino)}))
+    return Child::Exec(
+               HelperCommand("pipe_fd_identity", {std::to_string(fd), std::to_string(st.st_dev),
+                                                  std::to_string(st.st_ino)}))
         .Wait();
   }
 
   PipeEnds ends_;
 };
 
-IPC_TEST_P(PipeInherit, StatusFlagSetInChildIsSeenByParent,
-           "PIPE.PROP.FORK_SHARES_DESCRIPTION") {
+IPC_TEST_P(PipeInherit, StatusFlagSetInChildIsSeenByParent, "PIPE.PROP.FORK_SHARES_DESCRIPTION") {
   int before[2] = {fcntl(r(), F_GETFL), fcntl(w(), F_GETFL)};
   ASSERT_TRUE(before[0] >= 0 && before[1] >= 0) << ErrnoName(errno);
   // The child turns O_NONBLOCK over on both inherited ends.
@@ -163,8 +162,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, PipeInherit, ::testing::ValuesIn(AllPipeKinds())
 // Parent and child talking over one pipe, each way in turn, with blocking ends.
 class PipeForkTalk : public PipeInherit {};
 
-IPC_TEST_P(PipeForkTalk, ForkedChildHoldsBothEndsAndTalksWithParent,
-           "PIPE.PROP.FORK_SHARES_PIPE") {
+IPC_TEST_P(PipeForkTalk, ForkedChildHoldsBothEndsAndTalksWithParent, "PIPE.PROP.FORK_SHARES_PIPE") {
   const std::string kDown = "from the parent";
   const std::string kUp = "from the child";
   Child child = Child::Fork([&]() -> int {

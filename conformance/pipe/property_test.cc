@@ -122,8 +122,7 @@ IPC_TEST_P(PipeByteStream, BytesOfAnExitedWriterStayReadable, "PIPE.PROP.LIVES_W
   EXPECT_EQ(got, kLastWords);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, PipeByteStream, ::testing::ValuesIn(AllPipeKinds()),
-                         PipeKindName);
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeByteStream, ::testing::ValuesIn(AllPipeKinds()), PipeKindName);
 
 // A long stream between two processes, with blocking ends on both sides.
 class PipeOrder : public PipeByteStream {};
@@ -131,8 +130,8 @@ class PipeOrder : public PipeByteStream {};
 // Write sizes that cross every boundary a pipe might have: single bytes, PIPE_BUF, pages, and
 // more than a typical capacity (such a write blocks part-way until the reader drains).
 std::vector<size_t> BoundaryCrossingSizes(size_t pipe_buf) {
-  return {1, 2, 511, 512, pipe_buf - 1, pipe_buf, pipe_buf + 1, 4095, 4097, 65535, 65536, 65537,
-          200003};
+  return {1,    2,    511,   512,   pipe_buf - 1, pipe_buf, pipe_buf + 1,
+          4095, 4097, 65535, 65536, 65537,        200003};
 }
 
 IPC_TEST_P(PipeOrder, BytesArriveInTheOrderWritten, "PIPE.PROP.FIFO_ORDER") {
@@ -172,8 +171,7 @@ IPC_TEST_P(PipeOrder, BytesArriveInTheOrderWritten, "PIPE.PROP.FIFO_ORDER") {
       << "the bytes read differ from the bytes written from offset " << same << " on";
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, PipeOrder, ::testing::ValuesIn(BlockingPipeKinds()),
-                         PipeKindName);
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeOrder, ::testing::ValuesIn(BlockingPipeKinds()), PipeKindName);
 
 // Pipes that a child makes. Its FIFOs go into this test's directory (made here, before the
 // fork), which the leak guard of this process watches and removes.

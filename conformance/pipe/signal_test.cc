@@ -166,8 +166,7 @@ IPC_TEST_P(PipeSignal, CaughtSignalWithRestartResumesBlockedRead, "PIPE.SIGNAL.R
          "return the bytes written afterwards";
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, PipeSignal, ::testing::ValuesIn(BlockingPipeKinds()),
-                         PipeKindName);
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeSignal, ::testing::ValuesIn(BlockingPipeKinds()), PipeKindName);
 
 }  // namespace
 }  // namespace ipcconf

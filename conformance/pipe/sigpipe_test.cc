@@ -127,8 +127,7 @@ class PipeSigpipe : public ::testing::TestWithParam<PipeKind> {
 // One byte, and more than any pipe holds: neither may be transferred, neither may kill.
 constexpr size_t kWriteSizes[] = {1, 1 << 20};
 
-IPC_TEST_P(PipeSigpipe, IgnoredSigpipeGivesEpipeAndWriterLivesOn,
-           "PIPE.CASE.EPIPE_WHEN_IGNORED") {
+IPC_TEST_P(PipeSigpipe, IgnoredSigpipeGivesEpipeAndWriterLivesOn, "PIPE.CASE.EPIPE_WHEN_IGNORED") {
   Outcome o = RunInChild([&]() -> int {
     if (!SetSigpipe(Disposition::kIgnored)) return kSigactionFailed;
     for (size_t size : kWriteSizes) {
@@ -157,8 +156,7 @@ IPC_TEST_P(PipeSigpipe, HandledSigpipeRunsHandlerOnceAndGivesEpipe,
 INSTANTIATE_TEST_SUITE_P(Kinds, PipeSigpipe, ::testing::ValuesIn(AllPipeKinds()), PipeKindName);
 
 // A writer blocked on a full pipe, with each SIGPIPE disposition, when the last reader goes.
-class PipeBlockedWriter
-    : public ::testing::TestWithParam<std::tuple<PipeKind, Disposition>> {
+class PipeBlockedWriter : public ::testing::TestWithParam<std::tuple<PipeKind, Disposition>> {
  protected:
   void SetUp() override {
     ends_ = MakePipe(std::get<0>(GetParam()));
