@@ -1,0 +1,295 @@
+// The course's pipe properties 1, 3 and 4: bytes come out in the order they went in (XSH pipe()
+// first-in-first-out); a byte stream keeps no write boundaries (XSH read()); a pipe lives as long
+// as some process holds it and is freed by the last close (XSH pipe(), close()).
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fixtures/assertions.h"
+#include "fixtures/child.h"
+#include "fixtures/leak_guard.h"
+#include "fixtures/pipe_kinds.h"
+#include "fixtures/proc.h"
+#include "fixtures/syscall.h"
+#include "gtest/gtest.h"
+
+namespace ipcconf {
+namespace {
+
+// True once `fd` is readable (data, end of file), false after kEventBound: a subject that never
+// delivers fails the test instead of hanging it.
+bool ReadableWithin(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  int ready;
+  while ((ready = poll(&p, 1, static_cast<int>(kEventBound.count()))) < 0 && errno == EINTR) {
+  }
+  return ready != 0;
+}
+
+// One read() of up to `n` bytes once `fd` is readable; -1 with ETIMEDOUT if it never is.
+ssize_t ReadWithin(int fd, char* buf, size_t n) {
+  if (!ReadableWithin(fd)) {
+    errno = ETIMEDOUT;
+    return -1;
+  }
+  return read(fd, buf, n);
+}
+
+// Appends everything up to end of file to `out`; false (errno set) if a read fails or times out.
+bool DrainUntilEof(int fd, std::string* out) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ReadWithin(fd, buf, sizeof buf);
+    if (n < 0) return false;
+    if (n == 0) return true;
+    out->append(buf, static_cast<size_t>(n));
+  }
+}
+
+class PipeByteStream : public ::testing::TestWithParam<PipeKind> {
+ protected:
+  void SetUp() override {
+    ends_ = MakePipe(GetParam());
+    ASSERT_TRUE(ends_.ok());
+  }
+  int r() const { return ends_.read.get(); }
+  int w() const { return ends_.write.get(); }
+
+  PipeEnds ends_;
+};
+
+IPC_TEST_P(PipeByteStream, OneReadReturnsSeveralWrites, "PIPE.PROP.BYTE_STREAM_MERGES") {
+  // 20 writes of 1 to 20 bytes: 210 bytes, fewer than the smallest PIPE_BUF (512) can hold.
+  std::string all;
+  for (int i = 1; i <= 20; ++i) {
+    std::string piece(static_cast<size_t>(i), static_cast<char>('a' + i));
+    ASSERT_THAT(SYS(write(w(), piece.data(), piece.size())), SyscallSucceedsWithValue(i));
+    all += piece;
+  }
+  std::vector<char> buf(all.size());
+  SyscallResult got = SYS(read(r(), buf.data(), buf.size()));
+  ASSERT_THAT(got, SyscallSucceedsWithValue(all.size()))
+      << "a read() asking for N bytes, with at least N in the pipe, returns N across the "
+         "boundaries of the 20 writes";
+  EXPECT_EQ(std::string(buf.begin(), buf.end()), all);
+}
+
+IPC_TEST_P(PipeByteStream, SeveralReadsShareOneWrite, "PIPE.PROP.BYTE_STREAM_SPLITS") {
+  std::string one_write(500, '\0');
+  for (size_t i = 0; i < one_write.size(); ++i) one_write[i] = static_cast<char>(i * 7 % 251);
+  ASSERT_THAT(SYS(write(w(), one_write.data(), one_write.size())),
+              SyscallSucceedsWithValue(one_write.size()));
+  // Reads of 1, 2, 3, ... bytes: each gets exactly what it asks for, in order.
+  std::string got;
+  char buf[64];
+  for (size_t size = 1; got.size() < one_write.size(); ++size) {
+    size_t want = std::min(size, one_write.size() - got.size());
+    ASSERT_THAT(SYS(read(r(), buf, want)), SyscallSucceedsWithValue(want))
+        << "read number " << size << ", after " << got.size() << " of " << one_write.size()
+        << " bytes";
+    got.append(buf, want);
+  }
+  EXPECT_EQ(got, one_write);
+  ends_.write.reset();
+  EXPECT_THAT(SYS(read(r(), buf, 1)), SyscallSucceedsWithValue(0))
+      << "the reads took the whole write: nothing may be left before end of file";
+}
+
+IPC_TEST_P(PipeByteStream, BytesOfAnExitedWriterStayReadable, "PIPE.PROP.LIVES_WHILE_OPEN") {
+  const std::string kLastWords = "written by a process that is gone";
+  Child writer = Child::Fork([&]() -> int {
+    ends_.read.reset();
+    return write(w(), kLastWords.data(), kLastWords.size()) ==
+                   static_cast<ssize_t>(kLastWords.size())
+               ? 0
+               : 1;
+  });
+  ends_.write.reset();
+  ASSERT_TRUE(ExitedWith(writer.Wait(), 0)) << "the writer could not write its bytes";
+  // The writer is reaped: only this process holds the pipe now, by its read end.
+  std::string got;
+  EXPECT_TRUE(DrainUntilEof(r(), &got)) << "reading failed: " << ErrnoName(errno);
+  EXPECT_EQ(got, kLastWords);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeByteStream, ::testing::ValuesIn(AllPipeKinds()), PipeKindName);
+
+// A long stream between two processes, with blocking ends on both sides.
+class PipeOrder : public PipeByteStream {};
+
+// Write sizes that cross every boundary a pipe might have: single bytes, PIPE_BUF, pages, and
+// more than a typical capacity (such a write blocks part-way until the reader drains).
+std::vector<size_t> BoundaryCrossingSizes(size_t pipe_buf) {
+  return {1,    2,    511,   512,   pipe_buf - 1, pipe_buf, pipe_buf + 1,
+          4095, 4097, 65535, 65536, 65537,        200003};
+}
+
+IPC_TEST_P(PipeOrder, BytesArriveInTheOrderWritten, "PIPE.PROP.FIFO_ORDER") {
+  SyscallResult pipe_buf = SYS(fpathconf(w(), _PC_PIPE_BUF));
+  ASSERT_THAT(pipe_buf, SyscallSucceeds());
+  std::mt19937 byte_source(20240601);
+  std::string sent(1 << 20, '\0');
+  for (char& c : sent) c = static_cast<char>(byte_source() & 0xFF);
+  std::vector<size_t> sizes = BoundaryCrossingSizes(static_cast<size_t>(pipe_buf.value));
+
+  Child writer = Child::Fork([&]() -> int {
+    ends_.read.reset();
+    for (size_t off = 0, i = 0; off < sent.size(); off += sizes[i], i = (i + 1) % sizes.size()) {
+      size_t size = std::min(sizes[i], sent.size() - off);
+      // A blocking write returns its full count.
+      if (write(w(), sent.data() + off, size) != static_cast<ssize_t>(size)) return 1;
+    }
+    return 0;
+  });
+  ends_.write.reset();
+
+  std::minstd_rand read_sizes(7);
+  std::string got;
+  std::vector<char> buf(100000);
+  while (got.size() <= sent.size()) {  // more than was sent means duplicates: stop there
+    size_t want = 1 + read_sizes() % buf.size();
+    ssize_t n = ReadWithin(r(), buf.data(), want);
+    ASSERT_GE(n, 0) << "read() after " << got.size() << " bytes failed: " << ErrnoName(errno);
+    if (n == 0) break;
+    got.append(buf.data(), static_cast<size_t>(n));
+  }
+  EXPECT_TRUE(ExitedWith(writer.Wait(), 0)) << "exit 1: a blocking write() returned short";
+  EXPECT_EQ(got.size(), sent.size()) << "bytes read versus bytes written";
+  size_t same = static_cast<size_t>(
+      std::mismatch(got.begin(), got.end(), sent.begin(), sent.end()).first - got.begin());
+  EXPECT_EQ(same, std::min(got.size(), sent.size()))
+      << "the bytes read differ from the bytes written from offset " << same << " on";
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeOrder, ::testing::ValuesIn(BlockingPipeKinds()), PipeKindName);
+
+// Pipes that a child makes. Its FIFOs go into this test's directory (made here, before the
+// fork), which the leak guard of this process watches and removes.
+class PipeLifetime : public ::testing::TestWithParam<PipeKind> {
+ protected:
+  void SetUp() override { TestTmpDir(); }
+};
+
+std::string DescribeStatus(int status) {
+  if (WIFEXITED(status)) return "exited(" + std::to_string(WEXITSTATUS(status)) + ")";
+  if (WIFSIGNALED(status)) return "killed(signal " + std::to_string(WTERMSIG(status)) + ")";
+  return "status " + std::to_string(status);
+}
+
+// Reaps this process's children once every process holding `lifeline` has exited. If that takes
+// longer than kEventBound, `group` is described into *diagnosis and killed first.
+std::vector<int> ReapWhenLifelineCloses(int lifeline, pid_t group, std::string* diagnosis) {
+  if (!ReadableWithin(lifeline)) {
+    *diagnosis = "still running after " + std::to_string(kEventBound.count()) +
+                 " ms: " + DescribeProcessGroup(group);
+    kill(-group, SIGKILL);
+  }
+  std::vector<int> statuses;
+  for (pid_t pid : ChildrenOf(getpid())) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    statuses.push_back(status);
+  }
+  return statuses;
+}
+
+class PipeCreatorExits : public PipeLifetime {};
+
+IPC_TEST_P(PipeCreatorExits, GrandchildrenTalkAfterCreatorExits, "PIPE.PROP.OUTLIVES_CREATOR") {
+  const std::string kMessage = "the creator is gone, the pipe is not";
+  // Each process of the creator's family holds the far end of `lifeline`; end of file on the
+  // near end says that all of them have exited.
+  int lifeline[2];
+  ASSERT_THAT(SYS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lifeline)), SyscallSucceeds());
+  ipc::UniqueFd near_end(lifeline[0]), far_end(lifeline[1]);
+  Handshake go;
+  const PipeKind kind = GetParam();
+  Child creator = Child::Fork([&]() -> int {
+    PipeEnds ends = MakePipe(kind);
+    if (!ends.ok()) return 1;
+    pid_t reader = fork();
+    if (reader == 0) {  // exit 0: read the message and then end of file
+      ends.write.reset();
+      std::string got;
+      _exit(!DrainUntilEof(ends.read.get(), &got) ? 10 : got == kMessage ? 0 : 11);
+    }
+    pid_t writer = fork();
+    if (writer == 0) {  // exit 0: wrote the message once told the creator had been reaped
+      ends.read.reset();
+      go.BecomeChild();
+      if (!go.Receive()) _exit(20);
+      ssize_t n = write(ends.write.get(), kMessage.data(), kMessage.size());
+      _exit(n == static_cast<ssize_t>(kMessage.size()) ? 0 : 21);
+    }
+    return reader > 0 && writer > 0 ? 0 : 2;
+  });
+  far_end.reset();
+  go.BecomeParent();
+  Outcome created = creator.Wait();
+  // The creator is gone; its two children are orphans now, reparented to this process (a child
+  // subreaper): the pipe's only holders.
+  if (created.Exited(0)) go.Send();
+  std::string diagnosis;
+  std::vector<int> statuses = ReapWhenLifelineCloses(near_end.get(), creator.pid(), &diagnosis);
+  ASSERT_TRUE(ExitedWith(created, 0)) << "exit 1: making the pipe failed; 2: fork failed";
+  EXPECT_EQ(diagnosis, "") << "the grandchildren did not finish";
+  ASSERT_EQ(statuses.size(), 2u) << "the creator's reader and writer, reparented to this process";
+  for (int status : statuses) {
+    EXPECT_EQ(DescribeStatus(status), "exited(0)")
+        << "how a grandchild ended (reader: 10 read failed, 11 wrong bytes; writer: 20 no go, "
+           "21 write failed)";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeCreatorExits, ::testing::ValuesIn(BlockingPipeKinds()),
+                         PipeKindName);
+
+constexpr int kPipesMade = 10000;
+constexpr rlim_t kFdLimit = 64;
+
+IPC_TEST_P(PipeLifetime, ClosingBothEndsFreesThePipe, "PIPE.PROP.LAST_CLOSE_FREES") {
+  const PipeKind kind = GetParam();
+  Outcome o = RunInChild([&]() -> int {
+    rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1;
+    limit.rlim_cur = kFdLimit;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return 1;
+    for (int i = 0; i < kPipesMade; ++i) {
+      PipeEnds ends = MakePipe(kind);  // closes both ends when it goes out of scope
+      if (!ends.ok()) {
+        fprintf(stderr, "pipe %d of %d could not be made\n", i + 1, kPipesMade);
+        return 2;
+      }
+      if (write(ends.write.get(), "x", 1) != 1) return 3;  // a byte the close must discard
+    }
+    // The limit binds: pipes kept open run out of descriptors long before kPipesMade.
+    std::vector<ipc::UniqueFd> held;
+    for (rlim_t i = 0; i < kFdLimit; ++i) {
+      int fds[2];
+      if (pipe(fds) != 0) return errno == EMFILE ? 0 : 4;
+      held.emplace_back(fds[0]);
+      held.emplace_back(fds[1]);
+    }
+    return 5;
+  });
+  EXPECT_TRUE(ExitedWith(o, 0))
+      << "with RLIMIT_NOFILE " << kFdLimit << ", making and closing " << kPipesMade
+      << " pipes one after another must never run out of descriptors (exit 2: it did, see the "
+         "log; 1: setrlimit failed; 3: write failed; 4/5: the limit itself did not work)";
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeLifetime, ::testing::ValuesIn(AllPipeKinds()), PipeKindName);
+
+}  // namespace
+}  // namespace ipcconf
