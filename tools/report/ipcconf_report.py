@@ -20,10 +20,11 @@ import platform
 import sys
 from typing import List, Tuple
 
+from build_events import read_build_events
 from catalog import load_catalogs
 from render import (counting_line, failed_case_lines, junit_xml, markdown_report,
                     terminal_summary)
-from results import FAILED, Results, read_build_events, read_xml, whole_target_failure
+from results import FAILED, Results, read_xml, whole_target_failure
 from verdict import judge
 
 EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2

@@ -7,6 +7,7 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
+import build_events
 import catalog
 import results
 import unittest_junit
@@ -79,7 +80,7 @@ class CatalogTest(unittest.TestCase):
 class ResultsTest(ToolTestCase):
     def read_events(self, name):
         r = results.Results()
-        self.assertTrue(results.read_build_events(self.events(name), r))
+        self.assertTrue(build_events.read_build_events(self.events(name), r))
         return r
 
     def case(self, r, label):
@@ -102,7 +103,7 @@ class ResultsTest(ToolTestCase):
     def test_counts_every_test_target_of_the_build_events(self):
         r = self.read_events("events.json")
         self.assertEqual((r.count(results.PASSED), r.count(results.FAILED),
-                          r.count(results.SKIPPED)), (7, 5, 1))
+                          r.count(results.SKIPPED)), (7, 7, 1))
         self.assertNotIn("//alpha:lib", {c.target for c in r.cases})
         self.assertEqual(r.bazel_exit, ("BUILD_FAILURE", 1))
 
@@ -119,6 +120,19 @@ class ResultsTest(ToolTestCase):
         missing = self.case(r, "//alpha:missing_xml_test")
         self.assertEqual(missing.status, results.FAILED)
         self.assertIn("TIMEOUT, and it left no test.xml", missing.message)
+
+    def test_analysis_failure_names_the_missing_dependency(self):
+        dangling = self.case(self.read_events("events.json"), "//alpha:dangling_test")
+        self.assertEqual(dangling.status, results.FAILED)
+        self.assertIn("did not build: ANALYSIS_FAILURE; //nowhere:lib: no such package",
+                      dangling.message)
+
+    def test_package_with_build_file_errors_is_a_failed_case(self):
+        # Its tests are unknown to the build: only bazel's messages tell (here split, coloured).
+        beta = self.case(self.read_events("events.json"), "//beta")
+        self.assertEqual(beta.status, results.FAILED)
+        self.assertIn("its BUILD file has errors, so its tests did not run: "
+                      "/work/repo/beta/BUILD:3:1: syntax error", beta.message)
 
     def test_crashed_binary_names_the_test_it_was_running(self):
         crash = self.case(self.read_events("events.json"), "//alpha:crash_test")
@@ -143,7 +157,7 @@ class CountCommandTest(ToolTestCase):
     def test_failed_cases_then_the_counting_line(self):
         code, out, _ = self.run_tool("count", "--bep", self.events("events.json"))
         self.assertEqual(code, 1)
-        self.assertEqual(self.last_line(out), "7 passed, 5 failed, 1 skipped")
+        self.assertEqual(self.last_line(out), "7 passed, 7 failed, 1 skipped")
         self.assertIn("FAILED Kinds/Alpha.Two/0 [//alpha:alpha_test]: alpha/alpha_test.cc:20: "
                       "Expected: a reader blocked on an empty pipe", out)
         self.assertIn("FAILED //alpha:broken_test: it did not build", out)
@@ -175,7 +189,7 @@ class CountCommandTest(ToolTestCase):
         self.assertEqual(code, 2)
         self.assertIn(f"{path}:{len(lines)}: not a build event", out)
         self.assertIn("no buildFinished event", out)
-        self.assertEqual(self.last_line(out), "7 passed, 5 failed, 1 skipped")
+        self.assertEqual(self.last_line(out), "7 passed, 7 failed, 1 skipped")
 
     def test_usage_errors(self):
         self.assertEqual(self.run_tool("count")[0], 2)
@@ -200,7 +214,7 @@ class SummaryCommandTest(ToolTestCase):
             "alpha           3       1       1        0          1",
             "beta            1       0       0        1          0",
             "total           4       1       1        1          1",
-            "test cases: 7 passed, 5 failed, 1 skipped (in 6 test target(s))",
+            "test cases: 7 passed, 7 failed, 1 skipped (in 8 test target(s))",
             "FAILED ALPHA.TWO (alpha, linux)",
             "  statement: The second alpha assertion | with a bar.",
             "  source:    man 7 pipe",
@@ -238,7 +252,7 @@ class SummaryCommandTest(ToolTestCase):
         self.assertEqual(int(root.get("tests")), len(cases))
         self.assertEqual(int(root.get("failures")), len(root.findall(".//failure")))
         self.assertEqual(int(root.get("skipped")), len(root.findall(".//skipped")))
-        self.assertEqual((len(cases), len(root.findall(".//failure"))), (13, 5))
+        self.assertEqual((len(cases), len(root.findall(".//failure"))), (15, 7))
         for suite in suites:
             self.assertEqual(int(suite.get("tests")), len(suite.findall("testcase")))
             float(suite.get("time"))

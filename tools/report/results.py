@@ -1,19 +1,12 @@
-"""Reads test results: Bazel's build events (which targets ran, and their test.xml) and the
-gtest XML files, into one list of test cases.
-
-Only the build events say which test.xml belongs to this run: after a target fails to build,
-its old test.xml stays in bazel-testlogs, so nothing here looks there. A test target with no
-fresh test.xml (build failure, build stopped, missing file) is one failed case named after the
-target; a test.xml that cannot be parsed is one failed case too, and a problem to report.
+"""Test results: the test cases of gtest XML files (and of Bazel's own test.xml for a test that
+wrote none), in one list. A test.xml that cannot be parsed is one failed case named after its
+target, and a problem to report; the other files are still read.
 """
 
 import dataclasses
-import json
-import os
 import re
-import urllib.parse
 import xml.etree.ElementTree as ET
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 LOG_LINES_KEPT = 200  # of a test log quoted in a report
@@ -140,87 +133,3 @@ def read_xml(path: str, target: str, results: Results) -> None:
         problem = f"{target}: {path} is not a JUnit/gtest XML file (root <{root.tag}>)"
         results.problems.append(problem)
         results.cases.append(whole_target_failure(target, problem))
-
-
-@dataclasses.dataclass
-class _Target:
-    label: str
-    build_failure: str = ""  # why it did not build, from targetCompleted
-    attempts: Dict[Tuple[int, int], Tuple[int, str, str]] = dataclasses.field(
-        default_factory=dict)  # (run, shard) -> (attempt, status, test.xml path)
-
-
-def _path_of(uri: str) -> str:
-    return urllib.parse.unquote(urllib.parse.urlparse(uri).path) if uri.startswith(
-        "file:") else uri
-
-
-def read_build_events(path: str, results: Results) -> bool:
-    """Adds the cases of every test target in a --build_event_json_file. False if unreadable."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.readlines()
-    except (OSError, UnicodeDecodeError) as e:
-        results.problems.append(f"build events {path}: cannot read them: {e}")
-        return False
-    targets: Dict[str, _Target] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-            kind, key = next(iter(event["id"].items()))
-        except (ValueError, KeyError, StopIteration, AttributeError) as e:
-            results.problems.append(f"build events {path}:{number}: not a build event ({e})")
-            continue
-        label = key.get("label", "") if isinstance(key, dict) else ""
-        if kind == "targetConfigured" and "testSize" in event.get("configured", {}):
-            targets.setdefault(label, _Target(label))
-        elif kind == "targetCompleted" and label in targets:
-            completed = event.get("completed", {})
-            if "aborted" in event:
-                reason = event["aborted"].get("description") or event["aborted"].get("reason")
-                targets[label].build_failure = reason or "the build stopped before it"
-            elif not completed.get("success"):
-                detail = completed.get("failureDetail", {}).get("message", "")
-                targets[label].build_failure = detail.splitlines()[0] if detail else "failed"
-        elif kind == "testResult" and label in targets and "testResult" in event:
-            outputs = {o.get("name"): o.get("uri", "")
-                       for o in event["testResult"].get("testActionOutput", [])}
-            where = (key.get("run", 1), key.get("shard", 1))
-            attempt = key.get("attempt", 1)
-            previous = targets[label].attempts.get(where)
-            if previous is None or previous[0] <= attempt:
-                targets[label].attempts[where] = (
-                    attempt, event["testResult"].get("status", "NO_STATUS"),
-                    _path_of(outputs.get("test.xml", "")))
-        elif kind == "buildFinished":
-            code = event.get("finished", {}).get("exitCode", {})
-            results.bazel_exit = (code.get("name", "SUCCESS"), int(code.get("code", 0)))
-    for label in sorted(targets):
-        _add_target(targets[label], results)
-    return True
-
-
-def _add_target(target: _Target, results: Results) -> None:
-    if not target.attempts:
-        why = target.build_failure or "it did not run (the build stopped before it)"
-        if target.build_failure:
-            why = f"it did not build: {why}"
-        results.cases.append(whole_target_failure(target.label, why))
-        return
-    shards = len({shard for _, shard in target.attempts})
-    for (run, shard), (_, status, xml) in sorted(target.attempts.items()):
-        where = f"shard {shard} of {shards}: " if shards > 1 else ""
-        if not xml or not os.path.exists(xml):
-            results.cases.append(whole_target_failure(
-                target.label, f"{where}{status}, and it left no test.xml"
-                              f"{f' (no {xml})' if xml else ''}"))
-            continue
-        failed_before = results.count(FAILED)
-        read_xml(xml, target.label, results)
-        if status not in ("PASSED", "FLAKY") and results.count(FAILED) == failed_before:
-            # The binary exited non-zero although its cases passed (e.g. a crash at exit).
-            results.cases.append(whole_target_failure(
-                target.label, f"{where}Bazel says {status} although no test case in "
-                              f"{xml} failed; see its test.log"))
