@@ -1,0 +1,186 @@
+"""Renders results and verdicts: the terminal summary, REPORT.md and a merged JUnit XML."""
+
+import re
+import textwrap
+import xml.etree.ElementTree as ET
+from typing import Dict, List
+
+from results import FAILED, PASSED, SKIPPED, Results, TestCase
+from verdict import UNTESTED, VERDICTS, AssertionVerdict, Verdicts
+
+
+def first_failure_line(case: TestCase) -> str:
+    """The line a reader needs first: gtest puts `file:line` alone, then what went wrong."""
+    lines = [line.strip() for line in case.message.splitlines() if line.strip()]
+    if not lines:
+        return "failed" if case.status == FAILED else ""
+    if re.fullmatch(r"\S+:\d+", lines[0]) and len(lines) > 1:
+        return f"{lines[0]}: {lines[1]}"
+    return lines[0]
+
+
+def counting_line(results: Results) -> str:
+    line = f"{results.count(PASSED)} passed, {results.count(FAILED)} failed"
+    skipped = results.count(SKIPPED)
+    return line + (f", {skipped} skipped" if skipped else "")
+
+
+def failed_case_lines(results: Results) -> List[str]:
+    """One line per failed case, for the end of `ipcconf test`."""
+    return [f"FAILED {_case_label(c)}: {first_failure_line(c)}"
+            for c in results.cases if c.status == FAILED]
+
+
+def _case_label(case: TestCase) -> str:
+    return case.target if case.whole_target else f"{case.full_name} [{case.target}]"
+
+
+def _target_count(results: Results) -> int:
+    return len({c.target for c in results.cases})
+
+
+def _wrap(label: str, text: str) -> List[str]:
+    indent = " " * (len(label) + 2)
+    return textwrap.wrap(text, width=98, initial_indent="  " + label,
+                         subsequent_indent=indent) or ["  " + label]
+
+
+def terminal_summary(verdicts: Verdicts, results: Results, machine: str) -> str:
+    out = [f"ipcconf conformance of {machine}", ""]
+    header = ("area", "assertions") + VERDICTS
+    rows = [[area, str(sum(counts.values()))] + [str(counts[s]) for s in VERDICTS]
+            for area, counts in verdicts.areas.items()]
+    rows.append(["total", str(len(verdicts.by_id))] + [str(verdicts.total(s)) for s in VERDICTS])
+    widths = [max(len(r[i]) for r in rows + [list(header)]) for i in range(len(header))]
+    for row in [list(header)] + rows:
+        out.append("  ".join([row[0].ljust(widths[0])] +
+                             [c.rjust(w) for c, w in zip(row[1:], widths[1:])]).rstrip())
+    out += ["", f"test cases: {counting_line(results)} "
+                f"(in {_target_count(results)} test target(s))"]
+    for verdict in verdicts.of_status(FAILED):
+        a = verdict.assertion
+        out += ["", f"FAILED {a.id} ({a.area}, {a.profile})"]
+        out += _wrap("statement: ", a.statement) + _wrap("source:    ", a.source)
+        for case in verdict.failed_cases:
+            out.append(f"  failed in: {_case_label(case)}")
+            out.append(f"             {first_failure_line(case)}")
+    if verdicts.failed_without_ids:
+        out += ["", "FAILED tests that check no assertion:"]
+        out += [f"  {_case_label(c)}: {first_failure_line(c)}"
+                for c in verdicts.failed_without_ids]
+    problems = results.problems + verdicts.unknown_ids
+    if problems:
+        out += ["", "problems with the results:"] + [f"  {p}" for p in problems]
+    untested = verdicts.total(UNTESTED)
+    if untested:
+        out += ["", f"{untested} assertion(s) have no result (no test case names them); "
+                    f"REPORT.md lists them."]
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code_block(text: str) -> List[str]:
+    fence = "````" if "```" in text else "```"
+    return [fence] + text.splitlines() + [fence]
+
+
+def markdown_report(verdicts: Verdicts, results: Results, machine: str, when: str) -> str:
+    out = ["# ipcconf conformance report", "",
+           f"- Machine: {machine}", f"- Run: {when}",
+           f"- Test cases: {counting_line(results)} "
+           f"(in {_target_count(results)} test target(s))", "",
+           "## Summary by area", "",
+           "| Area | Assertions | " + " | ".join(s.capitalize() for s in VERDICTS) + " |",
+           "|---|---:|" + "---:|" * len(VERDICTS)]
+    for area, counts in verdicts.areas.items():
+        out.append(f"| {_md(area)} | {sum(counts.values())} | " +
+                   " | ".join(str(counts[s]) for s in VERDICTS) + " |")
+    out.append(f"| **total** | {len(verdicts.by_id)} | " +
+               " | ".join(str(verdicts.total(s)) for s in VERDICTS) + " |")
+    failed = verdicts.of_status(FAILED)
+    if failed:
+        out += ["", "## Failed assertions"]
+        for verdict in failed:
+            out += _markdown_failed_assertion(verdict)
+    if verdicts.failed_without_ids:
+        out += ["", "## Failed tests that check no assertion"]
+        for case in verdicts.failed_without_ids:
+            out += _markdown_failed_case(case, "")
+    problems = results.problems + verdicts.unknown_ids
+    if problems:
+        out += ["", "## Problems with the results", ""] + [f"- {_md(p)}" for p in problems]
+    for area in verdicts.areas:
+        out += ["", f"## Area `{area}`", "",
+                "| Assertion | Profile | Verdict | Test cases | Statement |",
+                "|---|---|---|---:|---|"]
+        for assertion_id, v in sorted(verdicts.by_id.items()):
+            if v.assertion.area == area:
+                out.append(f"| `{assertion_id}` | {v.assertion.profile} | {v.status} | "
+                           f"{len(v.cases)} | {_md(v.assertion.statement)} |")
+    return "\n".join(out) + "\n"
+
+
+def _markdown_failed_case(case: TestCase, indent: str) -> List[str]:
+    """A list item naming the case, then its whole failure text."""
+    label = f"`{case.target}`" if case.whole_target else f"`{case.full_name}` (`{case.target}`)"
+    text = _code_block(case.message or "failed")
+    return ["", f"{indent}- {label}", ""] + [(indent + "  " + line).rstrip() for line in text]
+
+
+def _markdown_failed_assertion(verdict: AssertionVerdict) -> List[str]:
+    a = verdict.assertion
+    out = ["", f"### `{a.id}`", "",
+           f"- **Statement:** {a.statement}", f"- **Source:** {a.source}",
+           f"- **Profile:** {a.profile}; **area:** {a.area}", "- **Failing tests:**"]
+    for case in verdict.failed_cases:
+        out += _markdown_failed_case(case, "  ")
+    return out
+
+
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("?", text)
+
+
+def junit_xml(results: Results) -> bytes:
+    """All cases in one JUnit file: a testsuite per target, assertion ids as properties."""
+    by_target: Dict[str, List[TestCase]] = {}
+    for case in results.cases:
+        by_target.setdefault(case.target, []).append(case)
+    root = ET.Element("testsuites", name="ipcconf")
+    _count_attributes(root, results.cases)
+    for target, cases in by_target.items():
+        suite = ET.SubElement(root, "testsuite", name=_xml_text(target))
+        _count_attributes(suite, cases)
+        for case in cases:
+            element = ET.SubElement(suite, "testcase", name=_xml_text(case.name),
+                                    classname=_xml_text(case.classname),
+                                    time=f"{case.time:.3f}")
+            if case.assertions:
+                properties = ET.SubElement(element, "properties")
+                ET.SubElement(properties, "property", name="assertions",
+                              value=" ".join(case.assertions))
+                for assertion_id in case.assertions:
+                    ET.SubElement(properties, "property", name="assertion", value=assertion_id)
+            if case.status in (FAILED, SKIPPED):
+                tag = "failure" if case.status == FAILED else "skipped"
+                detail = ET.SubElement(element, tag,
+                                       message=_xml_text(first_failure_line(case)))
+                detail.text = _xml_text(case.message)
+    if hasattr(ET, "indent"):  # Python 3.9+
+        ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _count_attributes(element: ET.Element, cases: List[TestCase]) -> None:
+    element.set("tests", str(len(cases)))
+    element.set("failures", str(sum(1 for c in cases if c.status == FAILED)))
+    element.set("errors", "0")
+    element.set("skipped", str(sum(1 for c in cases if c.status == SKIPPED)))
+    element.set("time", f"{sum(c.time for c in cases):.3f}")
