@@ -84,6 +84,48 @@ IPC_TEST_P(SysvLife, ObjectOutlivesTheProcessThatMadeIt, "SYSV.LIFE.OUTLIVES_CRE
   }
 }
 
+IPC_TEST_P(SysvLife, ObjectOutlivesEveryProcessThatUsedIt, "SYSV.LIFE.OUTLIVES_CREATOR") {
+  int id = ops().get(IPC_PRIVATE, ops().default_size, IPC_CREAT | 0600);
+  ASSERT_GE(id, 0) << ErrnoName(errno);
+  auto owner = Own(GetParam(), id);
+  ipc::SysvKind kind = GetParam();
+  for (int user = 0; user < 2; ++user) {
+    Outcome o = RunInChild([&]() {
+      if (kind == ipc::SysvKind::kSharedMemory) {
+        char* a = static_cast<char*>(shmat(id, nullptr, 0));
+        if (a == reinterpret_cast<char*>(-1)) return 3;
+        a[user] = 'u';
+        return 0;  // exits attached: exit detaches
+      }
+      if (kind == ipc::SysvKind::kSemaphoreSet) {
+        sembuf v{0, 1, 0};
+        return semop(id, &v, 1) == 0 ? 0 : 3;
+      }
+      struct {
+        long type;
+        char text[1];
+      } m{1, {'u'}};
+      return msgsnd(id, &m, 1, 0) == 0 ? 0 : 3;
+    });
+    ASSERT_TRUE(ExitedWith(o, 0)) << "user " << user;
+  }
+  ipc_perm perm{};
+  ASSERT_THAT(SYS(ops().stat(id, &perm)), SyscallSucceeds())
+      << "the object must remain after every process that used it ended";
+  if (kind == ipc::SysvKind::kSemaphoreSet) EXPECT_EQ(semctl(id, 0, GETVAL), 2);
+  if (kind == ipc::SysvKind::kMessageQueue) {
+    msqid_ds ds{};
+    ASSERT_EQ(msgctl(id, IPC_STAT, &ds), 0);
+    EXPECT_EQ(ds.msg_qnum, 2u);
+  }
+  if (kind == ipc::SysvKind::kSharedMemory) {
+    char* a = static_cast<char*>(shmat(id, nullptr, SHM_RDONLY));
+    ASSERT_NE(a, reinterpret_cast<char*>(-1));
+    EXPECT_EQ(std::string(a, 2), "uu");
+    shmdt(a);
+  }
+}
+
 IPC_TEST_P(SysvLife, RmidRemovesAtOnce, "SYSV.LIFE.RMID_REMOVES_AT_ONCE") {
   key_t key = file_.Key();
   int id = ops().get(key, ops().default_size, IPC_CREAT | IPC_EXCL | 0600);

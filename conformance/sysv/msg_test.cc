@@ -77,6 +77,21 @@ IPC_TEST_F(SysvMsg, ReceivedMessageIsTheSentOne, "SYSV.MSG.BODY_INTACT") {
   EXPECT_EQ(got, std::string("a\0b", 3));
 }
 
+class SysvMsgSize : public SysvMsg, public ::testing::WithParamInterface<size_t> {};
+
+IPC_TEST_P(SysvMsgSize, BodyOfEverySizeArrivesIntact, "SYSV.MSG.BODY_INTACT") {
+  std::string body(GetParam(), '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  ASSERT_EQ(Send(7, body), 0) << ErrnoName(errno);
+  std::string got;
+  long type = 0;
+  EXPECT_THAT(SYS(Receive(0, &got, kMaxText, 0, &type)), SyscallSucceedsWithValue(body.size()));
+  EXPECT_EQ(type, 7);
+  EXPECT_EQ(got, body);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, SysvMsgSize, ::testing::Values(0, 1, kMaxText));
+
 IPC_TEST_F(SysvMsg, MessagesOfOneTypeComeInSendingOrder, "SYSV.MSG.FIFO_WITHIN_TYPE") {
   ASSERT_EQ(Send(1, "first"), 0);
   ASSERT_EQ(Send(2, "other"), 0);
