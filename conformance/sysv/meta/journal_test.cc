@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "conformance/sysv/sysv_kinds.h"
 #include "fixtures/blocked.h"
 #include "fixtures/child.h"
 #include "fixtures/leak_guard.h"
@@ -51,10 +52,17 @@ class SysvJournal : public ::testing::Test {
   Child StartMaker(std::set<SysvObject>* made) {
     std::set<SysvObject> before = ReadSysvObjects();
     Child c = Start("JournalSubject.MakeObjectsThenWait");
+    auto fill = [&]() {
+      made->clear();
+      for (const SysvObject& o : ReadSysvObjects()) {
+        if (!before.count(o)) made->insert(o);
+      }
+      return static_cast<long>(made->size());
+    };
+    // Its objects appear, then it sleeps in pause() (the sleep alone is not enough: a process
+    // between fork and exec can look asleep with its system call unreadable).
+    EXPECT_TRUE(PollUntilEquals(fill, 3));
     EXPECT_TRUE(WaitUntilBlocked(c.pid(), {SYS_pause, std::nullopt}));
-    for (const SysvObject& o : ReadSysvObjects()) {
-      if (!before.count(o)) made->insert(o);
-    }
     EXPECT_EQ(made->size(), 3u) << "one object of each kind";
     return c;
   }
