@@ -1,0 +1,253 @@
+// Lifetime of System V objects: they follow the kernel, not the processes that made or used
+// them; IPC_RMID ends them (a segment at its last detach) and frees the key.
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "conformance/sysv/sysv_kinds.h"
+#include "fixtures/assertions.h"
+#include "fixtures/blocked.h"
+#include "fixtures/child.h"
+#include "fixtures/helper_program.h"
+#include "fixtures/syscall.h"
+#include "fixtures/sysv_journal.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ipcconf {
+namespace {
+
+constexpr char kLeftBehind[] = "left behind";
+
+// An unrelated process that makes an object for ftok(argv[2], 1), puts something in it, and
+// ends normally (returning from main: whatever runs at exit runs).
+IPCCONF_HELPER(make_object_and_exit) {
+  if (argc != 3) return 2;
+  key_t key = ftok(argv[2], 1);
+  std::string kind = argv[1];
+  if (kind == "shm") {
+    int id = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+    void* a = id < 0 ? reinterpret_cast<void*>(-1) : shmat(id, nullptr, 0);
+    if (a == reinterpret_cast<void*>(-1)) return 3;
+    strcpy(static_cast<char*>(a), kLeftBehind);
+    return shmdt(a) == 0 ? 0 : 4;
+  }
+  if (kind == "sem") {
+    int id = semget(key, 2, IPC_CREAT | IPC_EXCL | 0600);
+    return id >= 0 && semctl(id, 1, SETVAL, 5) == 0 ? 0 : 3;
+  }
+  int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+  struct {
+    long type;
+    char text[16];
+  } m{7, {}};
+  strcpy(m.text, kLeftBehind);
+  return id >= 0 && msgsnd(id, &m, sizeof m.text, 0) == 0 ? 0 : 3;
+}
+
+class SysvLife : public ::testing::TestWithParam<ipc::SysvKind> {
+ protected:
+  const SysvKindOps& ops() const { return OpsOf(GetParam()); }
+  KeyFile file_;
+};
+
+IPC_TEST_P(SysvLife, ObjectOutlivesTheProcessThatMadeIt, "SYSV.LIFE.OUTLIVES_CREATOR") {
+  key_t key = file_.Key();
+  ASSERT_NE(key, -1);
+  Child maker = Child::Exec(HelperCommand("make_object_and_exit", {ops().name, file_.path()}));
+  ASSERT_TRUE(ExitedWith(maker.Wait(), 0)) << "the helper could not make the object";
+  int id = ops().get(key, 0, 0600);
+  ASSERT_GE(id, 0) << "the object must still exist after its creator exited: "
+                   << ErrnoName(errno);
+  JournalSysvObject(static_cast<char>(GetParam()), id);  // ours to clean up from now on
+  auto owner = Own(GetParam(), id);
+  // And its contents with it.
+  if (GetParam() == ipc::SysvKind::kSharedMemory) {
+    void* a = shmat(id, nullptr, SHM_RDONLY);
+    ASSERT_NE(a, reinterpret_cast<void*>(-1)) << ErrnoName(errno);
+    EXPECT_STREQ(static_cast<char*>(a), kLeftBehind);
+    shmdt(a);
+  } else if (GetParam() == ipc::SysvKind::kSemaphoreSet) {
+    EXPECT_THAT(SYS(semctl(id, 1, GETVAL)), SyscallSucceedsWithValue(5));
+  } else {
+    struct {
+      long type;
+      char text[16];
+    } m{};
+    EXPECT_THAT(SYS(msgrcv(id, &m, sizeof m.text, 0, IPC_NOWAIT)),
+                SyscallSucceedsWithValue(sizeof m.text));
+    EXPECT_STREQ(m.text, kLeftBehind);
+  }
+}
+
+IPC_TEST_P(SysvLife, ObjectOutlivesEveryProcessThatUsedIt, "SYSV.LIFE.OUTLIVES_CREATOR") {
+  int id = ops().get(IPC_PRIVATE, ops().default_size, IPC_CREAT | 0600);
+  ASSERT_GE(id, 0) << ErrnoName(errno);
+  auto owner = Own(GetParam(), id);
+  ipc::SysvKind kind = GetParam();
+  for (int user = 0; user < 2; ++user) {
+    Outcome o = RunInChild([&]() {
+      if (kind == ipc::SysvKind::kSharedMemory) {
+        char* a = static_cast<char*>(shmat(id, nullptr, 0));
+        if (a == reinterpret_cast<char*>(-1)) return 3;
+        a[user] = 'u';
+        return 0;  // exits attached: exit detaches
+      }
+      if (kind == ipc::SysvKind::kSemaphoreSet) {
+        sembuf v{0, 1, 0};
+        return semop(id, &v, 1) == 0 ? 0 : 3;
+      }
+      struct {
+        long type;
+        char text[1];
+      } m{1, {'u'}};
+      return msgsnd(id, &m, 1, 0) == 0 ? 0 : 3;
+    });
+    ASSERT_TRUE(ExitedWith(o, 0)) << "user " << user;
+  }
+  ipc_perm perm{};
+  ASSERT_THAT(SYS(ops().stat(id, &perm)), SyscallSucceeds())
+      << "the object must remain after every process that used it ended";
+  if (kind == ipc::SysvKind::kSemaphoreSet) EXPECT_EQ(semctl(id, 0, GETVAL), 2);
+  if (kind == ipc::SysvKind::kMessageQueue) {
+    msqid_ds ds{};
+    ASSERT_EQ(msgctl(id, IPC_STAT, &ds), 0);
+    EXPECT_EQ(ds.msg_qnum, 2u);
+  }
+  if (kind == ipc::SysvKind::kSharedMemory) {
+    char* a = static_cast<char*>(shmat(id, nullptr, SHM_RDONLY));
+    ASSERT_NE(a, reinterpret_cast<char*>(-1));
+    EXPECT_EQ(std::string(a, 2), "uu");
+    shmdt(a);
+  }
+}
+
+IPC_TEST_P(SysvLife, RmidRemovesAtOnce, "SYSV.LIFE.RMID_REMOVES_AT_ONCE") {
+  key_t key = file_.Key();
+  int id = ops().get(key, ops().default_size, IPC_CREAT | IPC_EXCL | 0600);
+  ASSERT_GE(id, 0) << ErrnoName(errno);
+  auto owner = Own(GetParam(), id);
+  ASSERT_THAT(SYS(ops().remove(id)), SyscallSucceeds());
+  owner.Release();
+  ipc_perm perm{};
+  int rc = ops().stat(id, &perm);
+  int err = errno;
+  EXPECT_EQ(rc, -1) << "IPC_STAT on a removed id succeeded";
+  EXPECT_TRUE(err == EINVAL || err == EIDRM) << "got " << ErrnoName(err);
+  EXPECT_THAT(SYS(ops().get(key, 0, 0600)), SyscallFailsWithErrno(ENOENT))
+      << "the key must no longer name an object";
+  if (rc == 0) ops().remove(id);
+}
+
+IPC_TEST_P(SysvLife, KeyCanBeReusedAfterRemoval, "SYSV.LIFE.KEY_REUSABLE_AFTER_RMID") {
+  key_t key = file_.Key();
+  int first = ops().get(key, ops().default_size, IPC_CREAT | IPC_EXCL | 0600);
+  ASSERT_GE(first, 0) << ErrnoName(errno);
+  {
+    auto owner = Own(GetParam(), first);
+    ASSERT_THAT(SYS(ops().remove(first)), SyscallSucceeds());
+    owner.Release();
+  }
+  int second = ops().get(key, ops().default_size, IPC_CREAT | IPC_EXCL | 0600);
+  auto owner = Own(GetParam(), second);
+  EXPECT_GE(second, 0) << "IPC_CREAT|IPC_EXCL on the key of a removed object: "
+                       << ErrnoName(errno);
+  if (second == first) ops().remove(first);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, SysvLife, ::testing::ValuesIn(AllSysvKinds()), SysvKindName);
+
+IPC_TEST(SysvLifeWaiters, RemovingASemaphoreSetWakesWaitersWithEidrm,
+         "SYSV.LIFE.RMID_WAKES_WAITERS_EIDRM") {
+  int id = JournaledSemget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+  ASSERT_GE(id, 0) << ErrnoName(errno);
+  auto owner = Own(ipc::SysvKind::kSemaphoreSet, id);
+  Child waiter = Child::Fork([&]() {
+    sembuf p{0, -1, 0};
+    return semop(id, &p, 1) == -1 && errno == EIDRM ? 0 : 10 + errno;
+  });
+  ASSERT_TRUE(PollUntilEquals([&]() { return semctl(id, 0, GETNCNT); }, 1))
+      << "the waiter never showed in GETNCNT";
+  ASSERT_THAT(SYS(semctl(id, 0, IPC_RMID)), SyscallSucceeds());
+  owner.Release();
+  EXPECT_TRUE(ExitedWith(waiter.Wait(), 0)) << "the blocked P must fail with EIDRM";
+}
+
+IPC_TEST(SysvLifeWaiters, RemovingAQueueWakesReceiversWithEidrm,
+         "SYSV.LIFE.RMID_WAKES_WAITERS_EIDRM") {
+  int id = JournaledMsgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  ASSERT_GE(id, 0) << ErrnoName(errno);
+  auto owner = Own(ipc::SysvKind::kMessageQueue, id);
+  Child receiver = Child::Fork([&]() {
+    struct {
+      long type;
+      char text[8];
+    } m{};
+    return msgrcv(id, &m, sizeof m.text, 0, 0) == -1 && errno == EIDRM ? 0 : 10 + errno;
+  });
+  ASSERT_TRUE(WaitUntilBlocked(receiver.pid(), {SYS_msgrcv}));
+  ASSERT_THAT(SYS(msgctl(id, IPC_RMID, nullptr)), SyscallSucceeds());
+  owner.Release();
+  EXPECT_TRUE(ExitedWith(receiver.Wait(), 0)) << "the blocked msgrcv must fail with EIDRM";
+}
+
+long Nattch(int id) {
+  shmid_ds ds{};
+  return shmctl(id, IPC_STAT, &ds) == 0 ? static_cast<long>(ds.shm_nattch) : -1;
+}
+
+IPC_TEST(SysvLifeShm, RemovedSegmentLivesUntilTheLastDetach,
+         "SYSV.LIFE.SHM_REMOVED_AT_LAST_DETACH") {
+  int id = JournaledShmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+  ASSERT_GE(id, 0) << ErrnoName(errno);
+  auto owner = Own(ipc::SysvKind::kSharedMemory, id);
+  char* a = static_cast<char*>(shmat(id, nullptr, 0));
+  ASSERT_NE(a, reinterpret_cast<char*>(-1)) << ErrnoName(errno);
+  ASSERT_THAT(SYS(shmctl(id, IPC_RMID, nullptr)), SyscallSucceeds());
+  owner.Release();
+  strcpy(a, "still here");
+  EXPECT_STREQ(a, "still here") << "the attachment stays usable after IPC_RMID";
+  EXPECT_EQ(Nattch(id), 1) << "an attached, removed segment still exists";
+  ASSERT_THAT(SYS(shmdt(a)), SyscallSucceeds());
+  shmid_ds ds{};
+  EXPECT_THAT(SYS(shmctl(id, IPC_STAT, &ds)), SyscallFailsWithErrno(EINVAL))
+      << "after the last detach the segment must be gone";
+  if (shmctl(id, IPC_STAT, &ds) == 0) shmctl(id, IPC_RMID, nullptr);
+}
+
+IPC_TEST(SysvLifeShm, NattchCountsAttachesAcrossForkAndProcesses, "SYSV.LIFE.SHM_NATTCH_COUNTS") {
+  int id = JournaledShmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+  ASSERT_GE(id, 0) << ErrnoName(errno);
+  auto owner = Own(ipc::SysvKind::kSharedMemory, id);
+  EXPECT_EQ(Nattch(id), 0);
+  void* a = shmat(id, nullptr, 0);
+  void* b = shmat(id, nullptr, SHM_RDONLY);
+  ASSERT_NE(a, reinterpret_cast<void*>(-1));
+  ASSERT_NE(b, reinterpret_cast<void*>(-1));
+  EXPECT_EQ(Nattch(id), 2) << "two attaches in this process";
+  Handshake done;
+  Child user = Child::Fork([&]() {
+    done.BecomeChild();
+    // Two inherited attaches plus one of its own.
+    if (shmat(id, nullptr, 0) == reinterpret_cast<void*>(-1)) return 3;
+    char c;
+    return done.Receive(&c) ? 0 : 4;
+  });
+  done.BecomeParent();
+  EXPECT_TRUE(PollUntilEquals([&]() { return Nattch(id); }, 5))
+      << "fork inherits both attaches and the child adds one: expected 5, got " << Nattch(id);
+  done.Send();
+  EXPECT_TRUE(ExitedWith(user.Wait(), 0));
+  EXPECT_EQ(Nattch(id), 2) << "the child's exit detaches its three";
+  shmdt(b);
+  EXPECT_EQ(Nattch(id), 1);
+  shmdt(a);
+  EXPECT_EQ(Nattch(id), 0);
+}
+
+}  // namespace
+}  // namespace ipcconf

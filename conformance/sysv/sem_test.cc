@@ -1,0 +1,223 @@
+// Semaphore sets (XSH semop(), semctl(); man 2 semop for semtimedop): blocking observed through
+// GETNCNT/GETZCNT, atomic operation lists, SEM_UNDO, the value commands, and a mutex.
+#include <signal.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "conformance/sysv/sysv_kinds.h"
+#include "fixtures/assertions.h"
+#include "fixtures/child.h"
+#include "fixtures/syscall.h"
+#include "fixtures/sysv_journal.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ipcconf {
+namespace {
+
+constexpr int kSemvmx = 32767;  // SEMVMX on Linux; POSIX only requires a limit to exist
+
+class SysvSem : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    id_ = JournaledSemget(IPC_PRIVATE, 3, IPC_CREAT | 0600);
+    ASSERT_GE(id_, 0) << ErrnoName(errno);
+    owner_ = Own(ipc::SysvKind::kSemaphoreSet, id_);
+  }
+  int Op(int num, int delta, int flags = 0) {
+    sembuf op{static_cast<unsigned short>(num), static_cast<short>(delta),
+              static_cast<short>(flags)};
+    return semop(id_, &op, 1);
+  }
+  long Value(int num) { return semctl(id_, num, GETVAL); }
+  // A child doing `delta` on semaphore `num`; exits 0 when the operation returned 0.
+  Child Operate(int num, int delta, int flags = 0) {
+    return Child::Fork([=]() { return Op(num, delta, flags) == 0 ? 0 : 10 + errno; });
+  }
+  bool CountReaches(int cmd, int num, long want) {
+    return PollUntilEquals([=]() { return semctl(id_, num, cmd); }, want);
+  }
+  int id_ = -1;
+  ipc::SysvHandle owner_;
+};
+
+IPC_TEST_F(SysvSem, POnZeroBlocksAndIsCountedByGetncnt, "SYSV.SEM.P_ON_ZERO_BLOCKS") {
+  Child waiter = Operate(0, -1);
+  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1)) << "a P on 0 must wait, counted by GETNCNT; got "
+                                            << semctl(id_, 0, GETNCNT);
+  // Not proof of blocking by itself: it must also not have returned.
+  EXPECT_FALSE(waiter.EndsWithin(kQuietWindow)) << "the P returned while the value was 0";
+  ASSERT_EQ(Op(0, +1), 0);
+  EXPECT_TRUE(ExitedWith(waiter.Wait(), 0));
+  EXPECT_EQ(Value(0), 0) << "the waiter took the unit";
+  EXPECT_EQ(semctl(id_, 0, GETNCNT), 0);
+}
+
+IPC_TEST_F(SysvSem, VWakesExactlyOneOfTwoWaiters, "SYSV.SEM.V_WAKES_ONE_WAITER") {
+  Child first = Operate(0, -1);
+  Child second = Operate(0, -1);
+  ASSERT_TRUE(CountReaches(GETNCNT, 0, 2));
+  ASSERT_EQ(Op(0, +1), 0);
+  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1)) << "one waiter must be released";
+  // Which one is free to the kernel; the other must still be waiting (a quiet window).
+  ASSERT_TRUE(PollUntilEquals(
+      [&]() { return first.EndsWithin(Millis(0)) || second.EndsWithin(Millis(0)); }, 1))
+      << "neither released waiter returned";
+  bool first_done = first.EndsWithin(Millis(0));
+  Child& done = first_done ? first : second;
+  Child& still = first_done ? second : first;
+  EXPECT_TRUE(ExitedWith(done.Wait(), 0));
+  EXPECT_FALSE(still.EndsWithin(kQuietWindow)) << "both waiters returned after a single V";
+  EXPECT_EQ(semctl(id_, 0, GETNCNT), 1);
+  ASSERT_EQ(Op(0, +1), 0);
+  EXPECT_TRUE(ExitedWith(still.Wait(), 0));
+}
+
+IPC_TEST_F(SysvSem, NowaitOnZeroFailsWithEagain, "SYSV.SEM.NOWAIT_EAGAIN") {
+  Outcome o = RunInChild([&]() { return Op(0, -1, IPC_NOWAIT) == -1 && errno == EAGAIN ? 0 : 3; });
+  EXPECT_TRUE(ExitedWith(o, 0)) << "P with IPC_NOWAIT on 0 must fail at once with EAGAIN";
+  EXPECT_EQ(Value(0), 0);
+}
+
+IPC_TEST_F(SysvSem, ZeroOpWaitsForZeroAndIsCountedByGetzcnt, "SYSV.SEM.WAIT_FOR_ZERO") {
+  ASSERT_EQ(semctl(id_, 1, SETVAL, 2), 0);
+  Child waiter = Operate(1, 0);
+  ASSERT_TRUE(CountReaches(GETZCNT, 1, 1)) << "GETZCNT must count the wait-for-zero";
+  ASSERT_EQ(Op(1, -1), 0);
+  EXPECT_FALSE(waiter.EndsWithin(kQuietWindow)) << "returned while the value was 1";
+  ASSERT_EQ(Op(1, -1), 0);
+  EXPECT_TRUE(ExitedWith(waiter.Wait(), 0));
+  EXPECT_EQ(semctl(id_, 1, GETZCNT), 0);
+  EXPECT_EQ(Op(1, 0, IPC_NOWAIT), 0) << "a zero op on 0 returns at once";
+}
+
+IPC_TEST_F(SysvSem, OperationsOfOneCallAreAllOrNothing, "SYSV.SEM.OPS_ATOMIC") {
+  // +1 on sem 0 and -1 on sem 1 (value 0): the second cannot proceed, so neither happens.
+  Outcome o = RunInChild([&]() {
+    sembuf ops[2] = {{0, +1, IPC_NOWAIT}, {1, -1, IPC_NOWAIT}};
+    return semop(id_, ops, 2) == -1 && errno == EAGAIN ? 0 : 3;
+  });
+  EXPECT_TRUE(ExitedWith(o, 0));
+  EXPECT_EQ(Value(0), 0) << "the first operation took effect although the second could not";
+  // And blocking: a waiter for both leaves them untouched until both can go.
+  Child both = Child::Fork([&]() {
+    sembuf ops[2] = {{0, -1, 0}, {1, -1, 0}};
+    return semop(id_, ops, 2) == 0 ? 0 : 3;
+  });
+  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1));
+  ASSERT_EQ(Op(0, +1), 0);
+  EXPECT_FALSE(both.EndsWithin(kQuietWindow)) << "went on with only one of its two operations";
+  EXPECT_EQ(Value(0), 1) << "semaphore 0 was taken alone";
+  ASSERT_EQ(Op(1, +1), 0);
+  EXPECT_TRUE(ExitedWith(both.Wait(), 0));
+  EXPECT_EQ(Value(0), 0);
+  EXPECT_EQ(Value(1), 0);
+}
+
+class SysvSemUndo : public SysvSem, public ::testing::WithParamInterface<int> {};
+
+IPC_TEST_P(SysvSemUndo, UndoRevertsWhenTheProcessExits, "SYSV.SEM.UNDO_ON_EXIT") {
+  ASSERT_EQ(semctl(id_, 2, SETVAL, 5), 0);
+  int delta = GetParam();
+  Outcome o = RunInChild([&]() { return Op(2, delta, SEM_UNDO) == 0 ? 0 : 3; });
+  ASSERT_TRUE(ExitedWith(o, 0));
+  EXPECT_EQ(Value(2), 5) << "the child's " << delta << " with SEM_UNDO must be reverted at exit";
+  Outcome plain = RunInChild([&]() { return Op(2, delta) == 0 ? 0 : 3; });
+  ASSERT_TRUE(ExitedWith(plain, 0));
+  EXPECT_EQ(Value(2), 5 + delta) << "without SEM_UNDO the operation stays";
+}
+
+IPC_TEST_P(SysvSemUndo, UndoRevertsWhenTheProcessIsKilled, "SYSV.SEM.UNDO_ON_KILL") {
+  ASSERT_EQ(semctl(id_, 2, SETVAL, 5), 0);
+  int delta = GetParam();
+  Child holder = Child::Fork([&]() {
+    if (Op(2, delta, SEM_UNDO) != 0) return 3;
+    pause();  // until killed
+    return 0;
+  });
+  ASSERT_TRUE(PollUntilEquals([&]() { return Value(2); }, 5 + delta));
+  EXPECT_TRUE(KilledBySignal(holder.Kill(), SIGKILL));
+  EXPECT_EQ(Value(2), 5) << "SEM_UNDO must revert the " << delta << " of a killed process";
+}
+
+INSTANTIATE_TEST_SUITE_P(Deltas, SysvSemUndo, ::testing::Values(-3, -1, 1, 4));
+
+IPC_TEST_F(SysvSem, SetvalThenGetvalPerSemaphore, "SYSV.SEM.SETVAL_GETVAL") {
+  for (int v : {0, 1, 7, kSemvmx}) {
+    ASSERT_THAT(SYS(semctl(id_, 1, SETVAL, v)), SyscallSucceeds());
+    EXPECT_THAT(SYS(semctl(id_, 1, GETVAL)), SyscallSucceedsWithValue(v));
+    EXPECT_EQ(Value(0), 0) << "SETVAL on 1 changed 0";
+  }
+}
+
+IPC_TEST_F(SysvSem, SetallThenGetall, "SYSV.SEM.SETALL_GETALL") {
+  unsigned short set[3] = {3, 0, 9};
+  ASSERT_THAT(SYS(semctl(id_, 0, SETALL, set)), SyscallSucceeds());
+  unsigned short got[3] = {1, 1, 1};
+  ASSERT_THAT(SYS(semctl(id_, 0, GETALL, got)), SyscallSucceeds());
+  EXPECT_EQ(std::vector<unsigned short>(got, got + 3), std::vector<unsigned short>(set, set + 3));
+  EXPECT_EQ(Value(2), 9);
+}
+
+IPC_TEST_F(SysvSem, GetpidNamesTheLastProcessToOperate, "SYSV.SEM.GETPID_LAST_OP") {
+  Child v = Operate(1, +1);
+  pid_t child = v.pid();
+  ASSERT_TRUE(ExitedWith(v.Wait(), 0));
+  EXPECT_THAT(SYS(semctl(id_, 1, GETPID)), SyscallSucceedsWithValue(child));
+  ASSERT_EQ(Op(1, -1), 0);
+  EXPECT_THAT(SYS(semctl(id_, 1, GETPID)), SyscallSucceedsWithValue(getpid()));
+}
+
+IPC_TEST_F(SysvSem, ValuesAboveSemvmxFailWithErange, "SYSV.SEM.ABOVE_SEMVMX_ERANGE") {
+  EXPECT_THAT(SYS(semctl(id_, 0, SETVAL, kSemvmx + 1)), SyscallFailsWithErrno(ERANGE));
+  EXPECT_EQ(Value(0), 0);
+  ASSERT_THAT(SYS(semctl(id_, 0, SETVAL, kSemvmx)), SyscallSucceeds());
+  EXPECT_THAT(SYS(Op(0, +1, IPC_NOWAIT)), SyscallFailsWithErrno(ERANGE));
+  EXPECT_EQ(Value(0), kSemvmx);
+}
+
+IPC_TEST_F(SysvSem, SemtimedopTimesOutWithEagain, "SYSV.SEM.TIMEDOP_TIMES_OUT") {
+  Outcome o = RunInChild([&]() {
+    sembuf p{0, -1, 0};
+    timespec timeout{0, 20 * 1000 * 1000};  // the timeout under test, not a wait of ours
+    return semtimedop(id_, &p, 1, &timeout) == -1 && errno == EAGAIN ? 0 : 3;
+  });
+  EXPECT_TRUE(ExitedWith(o, 0)) << "semtimedop must give up with EAGAIN after its timeout";
+}
+
+IPC_TEST_F(SysvSem, BinarySemaphoreGivesMutualExclusion, "SYSV.SEM.MUTUAL_EXCLUSION") {
+  constexpr int kProcesses = 4;
+  constexpr int kRounds = 400;
+  int shm = JournaledShmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+  ASSERT_GE(shm, 0);
+  auto shm_owner = Own(ipc::SysvKind::kSharedMemory, shm);
+  volatile long* shared = static_cast<long*>(shmat(shm, nullptr, 0));
+  ASSERT_NE(shared, reinterpret_cast<long*>(-1));
+  ASSERT_EQ(semctl(id_, 0, SETVAL, 1), 0);
+  std::vector<Child> workers;
+  for (int w = 0; w < kProcesses; ++w) {
+    workers.push_back(Child::Fork([&]() {
+      for (int i = 0; i < kRounds; ++i) {
+        if (Op(0, -1, SEM_UNDO) != 0) return 3;
+        if (__atomic_add_fetch(&shared[1], 1, __ATOMIC_SEQ_CST) != 1) shared[2] = 1;  // overlap
+        long c = shared[0];
+        sched_yield();  // widens the critical section: others run now if they can get in
+        shared[0] = c + 1;
+        __atomic_sub_fetch(&shared[1], 1, __ATOMIC_SEQ_CST);
+        if (Op(0, +1, SEM_UNDO) != 0) return 4;
+      }
+      return 0;
+    }));
+  }
+  for (Child& w : workers) EXPECT_TRUE(ExitedWith(w.Wait(), 0));
+  EXPECT_EQ(shared[2], 0) << "two processes were inside the critical section at once";
+  EXPECT_EQ(shared[0], kProcesses * kRounds) << "increments were lost";
+  shmdt(const_cast<long*>(shared));
+}
+
+}  // namespace
+}  // namespace ipcconf
