@@ -1,0 +1,155 @@
+// How much a pipe holds: at least PIPE_BUF (POSIX), and on Linux what F_GETPIPE_SZ and
+// F_SETPIPE_SZ report and set (man 2 fcntl "Changing the capacity of a pipe", man 7 pipe).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "fixtures/assertions.h"
+#include "fixtures/child.h"
+#include "fixtures/pipe_kinds.h"
+#include "fixtures/proc.h"
+#include "fixtures/syscall.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ipcconf {
+namespace {
+
+const long kPage = sysconf(_SC_PAGESIZE);
+// Beyond this many bytes a pipe is taken never to get full (and the measurement stops).
+constexpr long kNeverFull = 64L << 20;
+
+bool IsPowerOfTwo(long n) { return n > 0 && (n & (n - 1)) == 0; }
+
+class PipeCapacity : public ::testing::TestWithParam<PipeKind> {
+ protected:
+  void SetUp() override {
+    ends_ = MakePipe(GetParam());
+    ASSERT_TRUE(ends_.ok());
+  }
+  int r() const { return ends_.read.get(); }
+  int w() const { return ends_.write.get(); }
+
+  // The bytes this (empty) pipe takes before a one-byte O_NONBLOCK write fails with EAGAIN.
+  long MeasureCapacity() {
+    SetNonBlocking(w(), true);
+    std::vector<char> page(4096, 'c');
+    long total = 0;
+    for (size_t size : {page.size(), size_t{1}}) {
+      ssize_t n;
+      errno = 0;
+      while (total < kNeverFull && (n = write(w(), page.data(), size)) > 0) total += n;
+    }
+    EXPECT_EQ(errno, EAGAIN) << "measuring the capacity: after " << total
+                             << " bytes a write failed with " << ErrnoName(errno);
+    SetNonBlocking(w(), GetParam().nonblocking());
+    return total;
+  }
+
+  PipeEnds ends_;
+};
+
+IPC_TEST_P(PipeCapacity, EmptyPipeTakesPipeBufWithoutBlocking, "PIPE.CAPACITY.AT_LEAST_PIPE_BUF") {
+  long pipe_buf = fpathconf(r(), _PC_PIPE_BUF);
+  ASSERT_GE(pipe_buf, 512) << "fpathconf(_PC_PIPE_BUF): " << ErrnoName(errno);
+  // In a child with a bound: on a blocking end, a subject that blocks must fail, not hang.
+  Outcome o = RunInChild([&]() {
+    std::vector<char> data(static_cast<size_t>(pipe_buf), 'p');
+    return write(w(), data.data(), data.size()) == pipe_buf ? 0 : 10;
+  });
+  EXPECT_TRUE(ExitedWith(o, 0)) << "a write of PIPE_BUF (" << pipe_buf << ") bytes into an "
+                                << "empty pipe must complete at once with the full count";
+  // Read them back without blocking: the write's count must be bytes really held.
+  SetNonBlocking(r(), true);
+  std::vector<char> buf(static_cast<size_t>(pipe_buf) + 1);
+  EXPECT_THAT(SYS(read(r(), buf.data(), buf.size())), SyscallSucceedsWithValue(pipe_buf))
+      << "the pipe must hold the PIPE_BUF bytes written";
+}
+
+IPC_TEST_P(PipeCapacity, GetpipeSzReportsTheMeasuredCapacity, "PIPE.CAPACITY.GETPIPE_SZ") {
+  long reported = fcntl(r(), F_GETPIPE_SZ);
+  ASSERT_GT(reported, 0) << "fcntl(F_GETPIPE_SZ) on the read end: " << ErrnoName(errno);
+  EXPECT_THAT(SYS(fcntl(w(), F_GETPIPE_SZ)), SyscallSucceedsWithValue(reported))
+      << "both ends of one pipe report one capacity";
+  EXPECT_EQ(MeasureCapacity(), reported)
+      << "filling the pipe must measure what F_GETPIPE_SZ reports";
+  EXPECT_EQ(reported, 16 * kPage)
+      << "man 7 pipe: the default capacity is 16 pages (" << 16 * kPage << " bytes). Linux "
+      << "gives a new pipe less when 16 pages exceed /proc/sys/fs/pipe-max-size (now "
+      << ReadSmallFile("/proc/sys/fs/pipe-max-size").substr(0, 20) << ") or, for a user "
+      << "without CAP_SYS_RESOURCE, when the user's pipes already hold more pages than "
+      << "/proc/sys/fs/pipe-user-pages-soft (now "
+      << ReadSmallFile("/proc/sys/fs/pipe-user-pages-soft").substr(0, 20) << "): check these "
+      << "before calling the kernel wrong (this process runs as uid " << getuid() << ")";
+}
+
+IPC_TEST_P(PipeCapacity, SetpipeSzSetsWhatThePipeThenHolds, "PIPE.CAPACITY.SETPIPE_SZ") {
+  const long asked = 3 * kPage;
+  SyscallResult set = SYS(fcntl(w(), F_SETPIPE_SZ, asked));
+  ASSERT_THAT(set, SyscallSucceeds());
+  EXPECT_GE(set.value, asked) << "F_SETPIPE_SZ(" << asked << ") must give at least that";
+  EXPECT_TRUE(set.value % kPage == 0 && IsPowerOfTwo(set.value / kPage))
+      << "F_SETPIPE_SZ(" << asked << ") returned " << set.value
+      << ", not a power-of-two number of pages";
+  EXPECT_THAT(SYS(fcntl(r(), F_GETPIPE_SZ)), SyscallSucceedsWithValue(set.value))
+      << "the other end reports the capacity just set";
+  EXPECT_EQ(MeasureCapacity(), set.value) << "the pipe must then hold exactly what was set";
+}
+
+IPC_TEST_P(PipeCapacity, SetpipeSzBelowContentFailsWithEbusy, "PIPE.CAPACITY.SETPIPE_SZ_EBUSY") {
+  long before = fcntl(w(), F_GETPIPE_SZ);
+  ASSERT_GT(before, 3 * kPage) << "F_GETPIPE_SZ (" << ErrnoName(errno) << "): this test needs "
+                               << "a default capacity above 3 pages";
+  std::string data(static_cast<size_t>(3 * kPage), '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 23);
+  ASSERT_THAT(SYS(write(w(), data.data(), data.size())), SyscallSucceedsWithValue(data.size()));
+  for (long pages : {1L, 2L}) {
+    EXPECT_THAT(SYS(fcntl(w(), F_SETPIPE_SZ, pages * kPage)), SyscallFailsWithErrno(EBUSY))
+        << "asking for " << pages << " page(s) while the pipe holds 3 pages of data";
+  }
+  EXPECT_THAT(SYS(fcntl(r(), F_GETPIPE_SZ)), SyscallSucceedsWithValue(before))
+      << "a refused F_SETPIPE_SZ must leave the capacity as it was";
+  std::string got(data.size(), '\0');
+  size_t have = 0;
+  while (have < got.size()) {
+    ssize_t n = read(r(), &got[have], got.size() - have);
+    ASSERT_GT(n, 0) << "reading back the data: " << ErrnoName(errno);
+    have += static_cast<size_t>(n);
+  }
+  EXPECT_TRUE(got == data) << "the data must survive the refused F_SETPIPE_SZ unchanged";
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeCapacity, ::testing::ValuesIn(AllPipeKinds()), PipeKindName);
+
+// F_SETPIPE_SZ over a range of sizes, on a plain pipe: rounding is the kernel's, not the kind's.
+class PipeCapacitySizes : public ::testing::TestWithParam<long> {};
+
+IPC_TEST_P(PipeCapacitySizes, SetpipeSzRoundsUpToPowerOfTwoPages, "PIPE.CAPACITY.SETPIPE_SZ") {
+  PipeEnds ends = MakePipe(BlockingPipeKinds()[0]);
+  ASSERT_TRUE(ends.ok());
+  const long asked = GetParam();
+  SyscallResult set = SYS(fcntl(ends.write.get(), F_SETPIPE_SZ, asked));
+  ASSERT_THAT(set, SyscallSucceeds());
+  EXPECT_GE(set.value, asked);
+  EXPECT_TRUE(set.value % kPage == 0 && IsPowerOfTwo(set.value / kPage))
+      << "F_SETPIPE_SZ(" << asked << ") returned " << set.value
+      << ", not a power-of-two number of pages";
+  // Fill it: the pipe holds exactly the capacity returned.
+  SetNonBlocking(ends.write.get(), true);
+  std::vector<char> data(static_cast<size_t>(set.value) + 1, 's');
+  EXPECT_THAT(SYS(write(ends.write.get(), data.data(), data.size())),
+              SyscallSucceedsWithValue(set.value))
+      << "a non-blocking write of one byte more than the capacity into the empty pipe";
+}
+
+INSTANTIATE_TEST_SUITE_P(Bytes, PipeCapacitySizes,
+                         ::testing::Values(1, kPage, kPage + 1, 3 * kPage, 5 * kPage, 16 * kPage,
+                                           17 * kPage),
+                         [](const ::testing::TestParamInfo<long>& info) {
+                           return std::to_string(info.param);
+                         });
+
+}  // namespace
+}  // namespace ipcconf
