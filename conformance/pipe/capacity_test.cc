@@ -18,37 +18,12 @@ namespace ipcconf {
 namespace {
 
 const long kPage = sysconf(_SC_PAGESIZE);
-// Beyond this many bytes a pipe is taken never to get full (and the measurement stops).
-constexpr long kNeverFull = 64L << 20;
-
 bool IsPowerOfTwo(long n) { return n > 0 && (n & (n - 1)) == 0; }
 
-class PipeCapacity : public ::testing::TestWithParam<PipeKind> {
+class PipeCapacity : public PipeTest {
  protected:
-  void SetUp() override {
-    ends_ = MakePipe(GetParam());
-    ASSERT_TRUE(ends_.ok());
-  }
-  int r() const { return ends_.read.get(); }
-  int w() const { return ends_.write.get(); }
-
   // The bytes this (empty) pipe takes before a one-byte O_NONBLOCK write fails with EAGAIN.
-  long MeasureCapacity() {
-    SetNonBlocking(w(), true);
-    std::vector<char> page(4096, 'c');
-    long total = 0;
-    for (size_t size : {page.size(), size_t{1}}) {
-      ssize_t n;
-      errno = 0;
-      while (total < kNeverFull && (n = write(w(), page.data(), size)) > 0) total += n;
-    }
-    EXPECT_EQ(errno, EAGAIN) << "measuring the capacity: after " << total
-                             << " bytes a write failed with " << ErrnoName(errno);
-    SetNonBlocking(w(), GetParam().nonblocking());
-    return total;
-  }
-
-  PipeEnds ends_;
+  long MeasureCapacity() { return FillPipe(w()); }
 };
 
 IPC_TEST_P(PipeCapacity, EmptyPipeTakesPipeBufWithoutBlocking, "PIPE.CAPACITY.AT_LEAST_PIPE_BUF") {

@@ -19,36 +19,8 @@
 namespace ipcconf {
 namespace {
 
-class PipeCase : public ::testing::TestWithParam<PipeKind> {
+class PipeCase : public PipeTest {
  protected:
-  void SetUp() override {
-    ends_ = MakePipe(GetParam());
-    ASSERT_TRUE(ends_.ok());
-  }
-  int r() const { return ends_.read.get(); }
-  int w() const { return ends_.write.get(); }
-
-  // Fills the pipe until a non-blocking one-byte write fails with EAGAIN; returns the count.
-  size_t Fill() {
-    SetNonBlocking(w(), true);
-    std::vector<char> chunk(4096, 'f');
-    size_t total = 0;
-    for (;;) {
-      ssize_t n = write(w(), chunk.data(), chunk.size());
-      if (n > 0) {
-        total += static_cast<size_t>(n);
-        continue;
-      }
-      if (errno == EAGAIN) break;
-      ADD_FAILURE() << "filling the pipe: write failed: " << ErrnoName(errno);
-      break;
-    }
-    while (write(w(), "f", 1) == 1) ++total;  // the last bytes that fit
-    SetNonBlocking(w(), false);
-    return total;
-  }
-
-  PipeEnds ends_;
 };
 
 IPC_TEST_P(PipeCase, EmptyPipeBlocksReaderUntilDataArrives, "PIPE.CASE.EMPTY_BLOCKS_READER",
@@ -80,7 +52,7 @@ IPC_TEST_P(PipeCase, BlockedReaderGetsEndOfFileWhenLastWriterCloses,
 
 IPC_TEST_P(PipeCase, FullPipeBlocksWriterUntilReaderDrains, "PIPE.CASE.FULL_BLOCKS_WRITER",
            "PIPE.CASE.WRITER_WAKES_ON_DRAIN") {
-  size_t capacity = Fill();
+  size_t capacity = static_cast<size_t>(FillPipe(w()));
   ASSERT_GT(capacity, 0u);
   const size_t kExtra = 100;
   Child writer = Child::Fork([&]() {
@@ -136,8 +108,7 @@ IPC_TEST_P(PipeCase, WriteWithoutReaderKillsWithSigpipe, "PIPE.CASE.SIGPIPE_KILL
   EXPECT_EQ(o.raw_status & 0x7F, 13) << "the course's check: status & 0x7F == 13 (SIGPIPE)";
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, PipeCase, ::testing::ValuesIn(BlockingPipeKinds()),
-                         PipeKindName);
+INSTANTIATE_TEST_SUITE_P(Kinds, PipeCase, ::testing::ValuesIn(BlockingPipeKinds()), PipeKindName);
 
 }  // namespace
 }  // namespace ipcconf

@@ -154,14 +154,7 @@ INSTANTIATE_TEST_SUITE_P(Flags, PipeCreateInvalid,
                          });
 
 // What kind of file a pipe end is: the same for every way to make one, FIFOs included.
-class PipeFile : public ::testing::TestWithParam<PipeKind> {
- protected:
-  void SetUp() override {
-    ends_ = MakePipe(GetParam());
-    ASSERT_TRUE(ends_.ok());
-  }
-  PipeEnds ends_;
-};
+class PipeFile : public PipeTest {};
 
 IPC_TEST_P(PipeFile, FstatReportsAFifo, "PIPE.FILE.FSTAT_IS_FIFO") {
   for (int fd : {ends_.read.get(), ends_.write.get()}) {

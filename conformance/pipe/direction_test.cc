@@ -15,13 +15,8 @@
 namespace ipcconf {
 namespace {
 
-class PipeDirection : public ::testing::TestWithParam<PipeKind> {
+class PipeDirection : public PipeTest {
  protected:
-  void SetUp() override {
-    ends_ = MakePipe(GetParam());
-    ASSERT_TRUE(ends_.ok());
-  }
-
   // Reads what is in the pipe now (the writer has finished): one read() of up to 256 bytes.
   std::string ReadWhatIsThere(int fd) {
     char buf[256];
@@ -43,8 +38,6 @@ class PipeDirection : public ::testing::TestWithParam<PipeKind> {
     SetNonBlocking(r, GetParam().nonblocking());
     return probe.value == -1 && probe.error == EAGAIN;
   }
-
-  PipeEnds ends_;
 };
 
 IPC_TEST_P(PipeDirection, BytesWrittenToWriteEndComeOutOfReadEnd,

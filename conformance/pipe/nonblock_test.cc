@@ -52,8 +52,7 @@ SyscallResult WithoutBlocking(const char* text, const std::function<long()>& cal
 
 #define NONBLOCKING(expr) WithoutBlocking(#expr, [&]() -> long { return (expr); })
 
-// Bounds on a pipe's capacity for the loops below: beyond it, the pipe never got full.
-constexpr long kNeverFull = 64L << 20;
+// The loops below stop at kNeverFull (fixtures/pipe_kinds.h): beyond it, the pipe never got full.
 
 // Writes `chunk`-byte records, then single bytes, until a one-byte write fails with EAGAIN;
 // returns the bytes written (-1 with errno on another failure or if the pipe never fills).

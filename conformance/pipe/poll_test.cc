@@ -76,37 +76,10 @@ std::pair<bool, bool> SelectNow(int fd) {
   }
 }
 
-class PipePoll : public ::testing::TestWithParam<PipeKind> {
+class PipePoll : public PipeTest {
  protected:
-  void SetUp() override {
-    ends_ = MakePipe(GetParam());
-    ASSERT_TRUE(ends_.ok());
-  }
-  int r() const { return ends_.read.get(); }
-  int w() const { return ends_.write.get(); }
-
-  // Writes until a one-byte O_NONBLOCK write fails with EAGAIN: the pipe is full. (Bounded:
-  // a subject that takes 64 MiB never gets full.)
-  void Fill() {
-    SetNonBlocking(w(), true);
-    std::vector<char> chunk(4096, 'f');
-    long total = 0;
-    while (total < (64L << 20) && write(w(), chunk.data(), chunk.size()) > 0) total += 4096;
-    while (total < (64L << 20) && write(w(), "f", 1) == 1) ++total;
-    ASSERT_EQ(errno, EAGAIN) << "filling the pipe stopped after " << total << " bytes";
-    SetNonBlocking(w(), GetParam().nonblocking());
-  }
-  // Reads until EAGAIN: the pipe is empty.
-  void Drain() {
-    SetNonBlocking(r(), true);
-    char buf[65536];
-    while (read(r(), buf, sizeof buf) > 0) {
-    }
-    ASSERT_EQ(errno, EAGAIN) << "draining the pipe: " << ErrnoName(errno);
-    SetNonBlocking(r(), GetParam().nonblocking());
-  }
-
-  PipeEnds ends_;
+  void Fill() { FillPipe(w()); }
+  void Drain() { DrainPipe(r()); }
 };
 
 IPC_TEST_P(PipePoll, PollinOnlyWithData, "PIPE.POLL.POLLIN_WITH_DATA") {

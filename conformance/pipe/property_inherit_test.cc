@@ -71,15 +71,8 @@ IPCCONF_HELPER(pipe_fd_identity) {
   return same ? 0 : kFdOnOtherFile;
 }
 
-class PipeInherit : public ::testing::TestWithParam<PipeKind> {
+class PipeInherit : public PipeTest {
  protected:
-  void SetUp() override {
-    ends_ = MakePipe(GetParam());
-    ASSERT_TRUE(ends_.ok());
-  }
-  int r() const { return ends_.read.get(); }
-  int w() const { return ends_.write.get(); }
-
   // Sets or clears FD_CLOEXEC on both ends (the cloexec kinds start with it set).
   void SetCloexec(bool on) {
     for (int fd : {r(), w()}) {
@@ -96,8 +89,6 @@ class PipeInherit : public ::testing::TestWithParam<PipeKind> {
                                                   std::to_string(st.st_ino)}))
         .Wait();
   }
-
-  PipeEnds ends_;
 };
 
 IPC_TEST_P(PipeInherit, StatusFlagSetInChildIsSeenByParent, "PIPE.PROP.FORK_SHARES_DESCRIPTION") {

@@ -56,17 +56,7 @@ bool DrainUntilEof(int fd, std::string* out) {
   }
 }
 
-class PipeByteStream : public ::testing::TestWithParam<PipeKind> {
- protected:
-  void SetUp() override {
-    ends_ = MakePipe(GetParam());
-    ASSERT_TRUE(ends_.ok());
-  }
-  int r() const { return ends_.read.get(); }
-  int w() const { return ends_.write.get(); }
-
-  PipeEnds ends_;
-};
+class PipeByteStream : public PipeTest {};
 
 IPC_TEST_P(PipeByteStream, OneReadReturnsSeveralWrites, "PIPE.PROP.BYTE_STREAM_MERGES") {
   // 20 writes of 1 to 20 bytes: 210 bytes, fewer than the smallest PIPE_BUF (512) can hold.

@@ -89,15 +89,8 @@ void ReadRestOfLater(int fd, std::string* got) {
   }
 }
 
-class PipeSignal : public ::testing::TestWithParam<PipeKind> {
+class PipeSignal : public PipeTest {
  protected:
-  void SetUp() override {
-    ends_ = MakePipe(GetParam());
-    ASSERT_TRUE(ends_.ok());
-  }
-  int r() const { return ends_.read.get(); }
-  int w() const { return ends_.write.get(); }
-
   // Interrupts the reader's read() with SIGUSR1 once it blocks in it, and returns when the
   // reader's handler has run.
   void InterruptBlockedRead(const Child& reader, Handshake& handler_ran) {
@@ -105,8 +98,6 @@ class PipeSignal : public ::testing::TestWithParam<PipeKind> {
     ASSERT_THAT(SYS(kill(reader.pid(), SIGUSR1)), SyscallSucceeds());
     ASSERT_TRUE(handler_ran.Receive()) << "the reader's SIGUSR1 handler did not run";
   }
-
-  PipeEnds ends_;
 };
 
 IPC_TEST_P(PipeSignal, CaughtSignalWithoutRestartFailsBlockedReadWithEintr,

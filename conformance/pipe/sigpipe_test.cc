@@ -97,21 +97,6 @@ const char* ExplainVerdict(int code) {
          << o.Describe() << (o.kind == Outcome::Kind::kExited ? ExplainVerdict(o.code) : "");
 }
 
-// Fills the pipe through `fd` with non-blocking writes of shrinking size, down to single bytes,
-// and makes `fd` blocking again. Returns how many bytes went in.
-size_t FillPipe(int fd) {
-  static const char kFiller[4096] = {};
-  SetNonBlocking(fd, true);
-  size_t total = 0;
-  for (size_t size = sizeof kFiller; size > 0; size /= 8) {
-    ssize_t n;
-    while ((n = write(fd, kFiller, size)) > 0) total += static_cast<size_t>(n);
-    if (errno != EAGAIN) ADD_FAILURE() << "filling the pipe: write failed: " << ErrnoName(errno);
-  }
-  SetNonBlocking(fd, false);
-  return total;
-}
-
 class PipeSigpipe : public ::testing::TestWithParam<PipeKind> {
  protected:
   void SetUp() override {
@@ -170,7 +155,7 @@ class PipeBlockedWriter : public ::testing::TestWithParam<std::tuple<PipeKind, D
 IPC_TEST_P(PipeBlockedWriter, LastReaderClosingReleasesBlockedWriterWithEpipe,
            "PIPE.CASE.BLOCKED_WRITER_GETS_EPIPE") {
   const int w = ends_.write.get();
-  ASSERT_GT(FillPipe(w), 0u);
+  ASSERT_GT(FillPipe(w), 0);
   Child writer = Child::Fork([&]() -> int {
     if (!SetSigpipe(disposition())) return kSigactionFailed;
     ends_.read.reset();  // the parent's read end is the last one
