@@ -120,7 +120,7 @@ for args in help -h --help "test --help"; do
   # shellcheck disable=SC2086
   ipcconf $args
   expect_status 0 "ipcconf $args"
-  expect_in "$OUT" "  run [--output DIR]  run the conformance suite" "ipcconf $args"
+  expect_in "$OUT" "  run [--output DIR] [--profile posix|linux] [--expect NAME]" "ipcconf $args"
 done
 
 # --- missing packages and tools -------------------------------------------------------------
@@ -196,7 +196,7 @@ expect_status 2 "bazel usage error"
 export FAKE_EVENTS="${testdata}/events.json" FAKE_BAZEL_EXIT=1
 ipcconf run --output reports
 expect_status 1 "run with failures"
-expect_in "$OUT" "alpha           3       1       1        0          1" "run summary"
+expect_in "$OUT" "alpha           3       1       1       0         0            0        0          1" "run summary"
 expect_in "$OUT" "FAILED ALPHA.TWO (alpha, linux)" "run summary"
 expect_in "$FAKE_LOG" "-- //conformance/..." "run pattern"
 [[ -s "${work}/reports/REPORT.md" && -s "${work}/reports/junit.xml" ]] ||
@@ -206,6 +206,30 @@ export FAKE_EVENTS="${testdata}/events_green.json" FAKE_BAZEL_EXIT=0
 ipcconf run
 expect_status 0 "green run"
 [[ -s "${repo}/reports/REPORT.md" ]] || fail "run wrote no reports/REPORT.md in the repository"
+
+# --- profiles, expectations, portable results ------------------------------------------------
+export FAKE_EVENTS="${testdata}/events.json" FAKE_BAZEL_EXIT=1
+ipcconf run --profile posix
+expect_in "$OUT" "profile posix only" "run --profile posix"
+expect_not_in "$OUT" "FAILED ALPHA.TWO" "run --profile posix (ALPHA.TWO is linux)"
+ipcconf run --profile bsd
+expect_status 2 "unknown profile"
+[[ "$(wc -l <"$ERR")" == 1 ]] || fail "unknown profile: more than one line: $(<"$ERR")"
+expect_in "$ERR" "unknown profile 'bsd' (the profiles: posix, linux)" "unknown profile"
+ipcconf run --expect no-such-port
+expect_status 2 "missing expectation file"
+expect_in "$ERR" "no expectation file 'no-such-port'" "missing expectation file"
+: >"$FAKE_LOG"
+ipcconf report "${testdata}/port_results.json" --expect "${testdata}/port.expect"
+expect_status 0 "report --expect with every deviation listed"
+ipcconf report "${testdata}/port_results.json"
+expect_status 1 "report without expectations"
+ipcconf report "${testdata}/port_results.json" --expect "${testdata}/malformed.expect"
+expect_status 2 "malformed expectation file"
+expect_in "$ERR" "malformed.expect:2: unknown assertion id 'ALPHA.NOPE'" "malformed expectations"
+ipcconf report
+expect_status 2 "report without results"
+! grep -q "^bazel " "$FAKE_LOG" || fail "report ran bazel: $(<"$FAKE_LOG")"
 
 if ((failures)); then
   echo "${failures} check(s) failed" >&2

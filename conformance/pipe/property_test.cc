@@ -20,6 +20,7 @@
 #include "fixtures/leak_guard.h"
 #include "fixtures/pipe_kinds.h"
 #include "fixtures/proc.h"
+#include "fixtures/result_kind.h"
 #include "fixtures/syscall.h"
 #include "gtest/gtest.h"
 
@@ -197,6 +198,8 @@ std::vector<int> ReapWhenLifelineCloses(int lifeline, pid_t group, std::string* 
 class PipeCreatorExits : public PipeLifetime {};
 
 IPC_TEST_P(PipeCreatorExits, GrandchildrenTalkAfterCreatorExits, "PIPE.PROP.OUTLIVES_CREATOR") {
+  std::string probe;
+  IPCCONF_UNSUPPORTED_IF(!AdoptsOrphans(&probe), probe);  // the grandchildren are reaped here
   const std::string kMessage = "the creator is gone, the pipe is not";
   // Each process of the creator's family holds the far end of `lifeline`; end of file on the
   // near end says that all of them have exited.

@@ -14,7 +14,7 @@ import re
 import urllib.parse
 from typing import Dict, List, Tuple
 
-from results import FAILED, Results, read_xml, whole_target_failure
+from results import Results, read_xml, whole_target_failure
 
 
 @dataclasses.dataclass
@@ -141,9 +141,9 @@ def _add_target(target: _Target, results: Results) -> None:
                 target.label, f"{where}{status}, and it left no test.xml"
                               f"{f' (no {xml})' if xml else ''}"))
             continue
-        failed_before = results.count(FAILED)
+        failed_before = results.count_not_passing()
         read_xml(xml, target.label, results)
-        if status not in ("PASSED", "FLAKY") and results.count(FAILED) == failed_before:
+        if status not in ("PASSED", "FLAKY") and results.count_not_passing() == failed_before:
             # The binary exited non-zero although its cases passed (e.g. a crash at exit).
             results.cases.append(whole_target_failure(
                 target.label, f"{where}Bazel says {status} although no test case in "

@@ -210,10 +210,11 @@ class SummaryCommandTest(ToolTestCase):
         code, out, _ = self.summary("--bep", self.events("events.json"))
         self.assertEqual(code, 1)
         self.assert_all_in([
-            "area   assertions  passed  failed  skipped  no result",
-            "alpha           3       1       1        0          1",
-            "beta            1       0       0        1          0",
-            "total           4       1       1        1          1",
+            "area   assertions  passed  failed  broken  expected  unsupported  skipped  no result",
+            "alpha           3       1       1       0         0            0        0          1",
+            "beta            1       0       0       0         0            0        1          0",
+            "total           4       1       1       0         0            0        1          1",
+            "posix             3       1       0       0         0            0        1          1",
             "test cases: 7 passed, 7 failed, 1 skipped (in 8 test target(s))",
             "FAILED ALPHA.TWO (alpha, linux)",
             "  statement: The second alpha assertion | with a bar.",
@@ -232,8 +233,8 @@ class SummaryCommandTest(ToolTestCase):
             report = f.read()
         self.assertTrue(report.startswith("# ipcconf conformance report\n"))
         self.assert_all_in([
-            "| alpha | 3 | 1 | 1 | 0 | 1 |",
-            "| **total** | 4 | 1 | 1 | 1 | 1 |",
+            "| alpha | 3 | 1 | 1 | 0 | 0 | 0 | 0 | 1 |",
+            "| **total** | 4 | 1 | 1 | 0 | 0 | 0 | 1 | 1 |",
             "### `ALPHA.TWO`",
             "- **Statement:** The second alpha assertion | with a bar.",
             "  - `Kinds/Alpha.Two/0` (`//alpha:alpha_test`)",
@@ -279,7 +280,7 @@ class SummaryCommandTest(ToolTestCase):
                                     "--xml", data("alpha_test.xml"))
         self.assertEqual(code, 1)
         self.assertIn("cannot read the results " + data("malformed_test.xml"), out)
-        self.assertIn("alpha           3       1       1        0          1", out)
+        self.assertIn("alpha           3       1       1       0         0            0        0          1", out)
 
     def test_malformed_catalog(self):
         code, out, err = self.summary("--catalog", data("malformed.catalog"),
@@ -300,6 +301,88 @@ class SummaryCommandTest(ToolTestCase):
         code, _, err = self.summary("--xml", data("green_test.xml"), "--output", blocker)
         self.assertEqual(code, 2)
         self.assertIn("cannot create " + blocker, err)
+
+
+
+class PortableReportTest(ToolTestCase):
+    """`report`: JSON results of the portable binary, profiles, expectations, HTML."""
+
+    def test_one_results_file(self):
+        code, out, _ = self.run_tool("report", data("port_results.json"))
+        self.assertEqual(code, 1)
+        self.assertIn("test cases: 1 passed, 1 failed, 1 unsupported", out)
+        self.assertIn("FAILED ALPHA.TWO (alpha, linux)", out)
+        self.assertIn("UNSUPPORTED BETA.ONE: probe: pipe2(O_DIRECT) -> EINVAL", out)
+        self.assertIn("profile  assertions", out)
+
+    def test_profile_limits_the_verdicts(self):
+        code, out, _ = self.run_tool("report", data("port_results.json"), "--profile", "posix")
+        self.assertEqual(code, 0)  # the only failure is a linux assertion
+        self.assertIn("profile posix only", out)
+        self.assertNotIn("ALPHA.TWO", out)
+
+    def test_unknown_profile(self):
+        code, _, err = self.run_tool("report", data("port_results.json"), "--profile", "bsd")
+        self.assertEqual(code, 2)
+        self.assertIn("invalid choice: 'bsd'", err)
+
+    def test_side_by_side(self):
+        code, out, _ = self.run_tool("report", data("reference_results.json"),
+                                     data("port_results.json"))
+        self.assertEqual(code, 1)
+        self.assertIn("side by side: 2 of 3 assertions differ", out)
+        self.assertRegex(out, r"ALPHA.TWO +passed +failed")
+        self.assertRegex(out, r"BETA.ONE +passed +unsupported")
+
+    def test_expectations_only_regressions_fail(self):
+        code, out, _ = self.run_tool("report", data("port_results.json"),
+                                     "--expect", data("port.expect"))
+        self.assertEqual(code, 0)
+        self.assertIn("0 regression(s), 2 expected deviation(s), 0 fixed", out)
+        only_one = os.path.join(self.tmp, "one.expect")
+        with open(only_one, "w", encoding="utf-8") as f:
+            f.write("BETA.ONE  no O_DIRECT\n")
+        code, out, _ = self.run_tool("report", data("port_results.json"), "--expect", only_one)
+        self.assertEqual(code, 1)
+        self.assertIn("REGRESSION ALPHA.TWO (failed)", out)
+
+    def test_fixed_deviation_is_named(self):
+        code, out, _ = self.run_tool("report", data("reference_results.json"),
+                                     "--expect", data("port.expect"))
+        self.assertEqual(code, 0)
+        self.assertIn("FIXED      ALPHA.TWO now passes", out)
+
+    def test_malformed_expectation_file(self):
+        code, _, err = self.run_tool("report", data("port_results.json"),
+                                     "--expect", data("malformed.expect"))
+        self.assertEqual(code, 2)
+        self.assertIn("malformed.expect:1: 'ALPHA.TWO' has no reason", err)
+        self.assertIn("malformed.expect:2: unknown assertion id 'ALPHA.NOPE'", err)
+
+    def test_results_of_another_version(self):
+        path = os.path.join(self.tmp, "v2.json")
+        with open(data("port_results.json"), encoding="utf-8") as f:
+            text = f.read().replace('"version": 1', '"version": 2')
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        code, out, err = self.run_tool("report", path)
+        self.assertEqual(code, 2)
+        self.assertEqual(len(err.strip().splitlines()), 1)
+        self.assertIn("results format version 2, but this report tool reads version 1", err)
+        code, _, err = self.run_tool("report", data("events.json"))
+        self.assertEqual(code, 2)
+        self.assertIn("events.json: not a JSON results file", err)
+
+    def test_html_page_is_self_contained(self):
+        page = os.path.join(self.tmp, "report.html")
+        self.run_tool("report", data("reference_results.json"), data("port_results.json"),
+                      "--html", page)
+        with open(page, encoding="utf-8") as f:
+            text = f.read()
+        self.assertNotRegex(text, r"(src|href)=\"?https?:")
+        self.assertIn("The second alpha assertion &lt;b&gt;escaped&lt;/b&gt;.", text)
+        self.assertIn("Actual: it returned 0 at once", text)
+        self.assertIn('data-id="BETA.ONE"', text)
 
 
 if __name__ == "__main__":

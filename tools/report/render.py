@@ -5,7 +5,8 @@ import textwrap
 import xml.etree.ElementTree as ET
 from typing import Dict, List
 
-from results import FAILED, PASSED, SKIPPED, Results, TestCase
+from results import (BROKEN, FAILED, NOT_PASSING, PASSED, SKIPPED, UNSUPPORTED, Results,
+                     TestCase)
 from verdict import UNTESTED, VERDICTS, AssertionVerdict, Verdicts
 
 
@@ -13,7 +14,7 @@ def first_failure_line(case: TestCase) -> str:
     """The line a reader needs first: gtest puts `file:line` alone, then what went wrong."""
     lines = [line.strip() for line in case.message.splitlines() if line.strip()]
     if not lines:
-        return "failed" if case.status == FAILED else ""
+        return case.status if case.status in NOT_PASSING else ""
     if re.fullmatch(r"\S+:\d+", lines[0]) and len(lines) > 1:
         return f"{lines[0]}: {lines[1]}"
     return lines[0]
@@ -21,14 +22,16 @@ def first_failure_line(case: TestCase) -> str:
 
 def counting_line(results: Results) -> str:
     line = f"{results.count(PASSED)} passed, {results.count(FAILED)} failed"
-    skipped = results.count(SKIPPED)
-    return line + (f", {skipped} skipped" if skipped else "")
+    for status in (BROKEN, UNSUPPORTED, SKIPPED):
+        number = results.count(status)
+        line += f", {number} {status}" if number else ""
+    return line
 
 
 def failed_case_lines(results: Results) -> List[str]:
     """One line per failed case, for the end of `ipcconf test`."""
-    return [f"FAILED {_case_label(c)}: {first_failure_line(c)}"
-            for c in results.cases if c.status == FAILED]
+    return [f"{c.status.upper()} {_case_label(c)}: {first_failure_line(c)}"
+            for c in results.cases if c.status in NOT_PASSING]
 
 
 def _case_label(case: TestCase) -> str:
@@ -45,25 +48,41 @@ def _wrap(label: str, text: str) -> List[str]:
                          subsequent_indent=indent) or ["  " + label]
 
 
-def terminal_summary(verdicts: Verdicts, results: Results, machine: str) -> str:
-    out = [f"ipcconf conformance of {machine}", ""]
-    header = ("area", "assertions") + VERDICTS
-    rows = [[area, str(sum(counts.values()))] + [str(counts[s]) for s in VERDICTS]
-            for area, counts in verdicts.areas.items()]
-    rows.append(["total", str(len(verdicts.by_id))] + [str(verdicts.total(s)) for s in VERDICTS])
+def _table(first: str, counts_by_row: Dict[str, Dict[str, int]], total: Dict[str, int]) -> List[str]:
+    header = (first, "assertions") + VERDICTS
+    rows = [[name, str(sum(counts.values()))] + [str(counts[s]) for s in VERDICTS]
+            for name, counts in counts_by_row.items()]
+    rows.append(["total", str(sum(total.values()))] + [str(total[s]) for s in VERDICTS])
     widths = [max(len(r[i]) for r in rows + [list(header)]) for i in range(len(header))]
-    for row in [list(header)] + rows:
-        out.append("  ".join([row[0].ljust(widths[0])] +
-                             [c.rjust(w) for c, w in zip(row[1:], widths[1:])]).rstrip())
+    return ["  ".join([row[0].ljust(widths[0])] +
+                      [c.rjust(w) for c, w in zip(row[1:], widths[1:])]).rstrip()
+            for row in [list(header)] + rows]
+
+
+def _totals(verdicts: Verdicts) -> Dict[str, int]:
+    return {s: verdicts.total(s) for s in VERDICTS}
+
+
+def terminal_summary(verdicts: Verdicts, results: Results, machine: str) -> str:
+    scope = f", profile {verdicts.profile} only" if verdicts.profile else ""
+    out = [f"ipcconf conformance of {machine}{scope}", ""]
+    out += _table("area", verdicts.areas, _totals(verdicts))
+    if not verdicts.profile:  # both profiles, reported separately
+        out += [""] + _table("profile", verdicts.profiles(), _totals(verdicts))
     out += ["", f"test cases: {counting_line(results)} "
                 f"(in {_target_count(results)} test target(s))"]
-    for verdict in verdicts.of_status(FAILED):
+    for verdict in verdicts.of_status(FAILED) + verdicts.of_status(BROKEN):
         a = verdict.assertion
-        out += ["", f"FAILED {a.id} ({a.area}, {a.profile})"]
+        out += ["", f"{verdict.status.upper()} {a.id} ({a.area}, {a.profile})"]
         out += _wrap("statement: ", a.statement) + _wrap("source:    ", a.source)
         for case in verdict.failed_cases:
-            out.append(f"  failed in: {_case_label(case)}")
+            out.append(f"  {case.status} in: {_case_label(case)}")
             out.append(f"             {first_failure_line(case)}")
+    if verdicts.of_status(UNSUPPORTED):
+        out.append("")
+    for verdict in verdicts.of_status(UNSUPPORTED):
+        probes = sorted({c.probe for c in verdict.cases if c.probe}) or ["(skipped)"]
+        out.append(f"UNSUPPORTED {verdict.assertion.id}: {'; '.join(probes)}")
     if verdicts.failed_without_ids:
         out += ["", "FAILED tests that check no assertion:"]
         out += [f"  {_case_label(c)}: {first_failure_line(c)}"
@@ -101,7 +120,7 @@ def markdown_report(verdicts: Verdicts, results: Results, machine: str, when: st
                    " | ".join(str(counts[s]) for s in VERDICTS) + " |")
     out.append(f"| **total** | {len(verdicts.by_id)} | " +
                " | ".join(str(verdicts.total(s)) for s in VERDICTS) + " |")
-    failed = verdicts.of_status(FAILED)
+    failed = verdicts.of_status(FAILED) + verdicts.of_status(BROKEN)
     if failed:
         out += ["", "## Failed assertions"]
         for verdict in failed:
@@ -168,8 +187,8 @@ def junit_xml(results: Results) -> bytes:
                               value=" ".join(case.assertions))
                 for assertion_id in case.assertions:
                     ET.SubElement(properties, "property", name="assertion", value=assertion_id)
-            if case.status in (FAILED, SKIPPED):
-                tag = "failure" if case.status == FAILED else "skipped"
+            if case.status != PASSED:
+                tag = "failure" if case.status in NOT_PASSING else "skipped"
                 detail = ET.SubElement(element, tag,
                                        message=_xml_text(first_failure_line(case)))
                 detail.text = _xml_text(case.message)
@@ -180,7 +199,7 @@ def junit_xml(results: Results) -> bytes:
 
 def _count_attributes(element: ET.Element, cases: List[TestCase]) -> None:
     element.set("tests", str(len(cases)))
-    element.set("failures", str(sum(1 for c in cases if c.status == FAILED)))
+    element.set("failures", str(sum(1 for c in cases if c.status in NOT_PASSING)))
     element.set("errors", "0")
-    element.set("skipped", str(sum(1 for c in cases if c.status == SKIPPED)))
+    element.set("skipped", str(sum(1 for c in cases if c.status not in NOT_PASSING + (PASSED,))))
     element.set("time", f"{sum(c.time for c in cases):.3f}")

@@ -9,6 +9,10 @@ import xml.etree.ElementTree as ET
 from typing import List, Optional, Tuple
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+# Result kinds beyond pass/fail (fixtures/result_kind.h): the facility is absent here, with the
+# probe that showed it; the harness itself broke, so there is no verdict on the subject.
+UNSUPPORTED, BROKEN = "unsupported", "broken"
+NOT_PASSING = (FAILED, BROKEN)  # statuses that fail a run
 LOG_LINES_KEPT = 200  # of a test log quoted in a report
 
 
@@ -17,11 +21,12 @@ class TestCase:
     target: str  # Bazel label, or the XML file when read without build events
     classname: str  # gtest suite (Kinds/PipeCase); the target for a whole-target case
     name: str  # gtest test (EmptyPipeBlocksReader/pipe); the target for a whole-target case
-    status: str  # PASSED, FAILED or SKIPPED
+    status: str  # PASSED, FAILED, SKIPPED, UNSUPPORTED or BROKEN
     assertions: List[str] = dataclasses.field(default_factory=list)
     message: str = ""  # the failure or skip text
     time: float = 0.0
     whole_target: bool = False  # stands for a target without per-test detail
+    probe: str = ""  # what showed UNSUPPORTED, or which harness call BROKE
 
     @property
     def full_name(self) -> str:
@@ -37,6 +42,9 @@ class Results:
     def count(self, status: str) -> int:
         return sum(1 for c in self.cases if c.status == status)
 
+    def count_not_passing(self) -> int:
+        return sum(1 for c in self.cases if c.status in NOT_PASSING)
+
 
 def whole_target_failure(target: str, message: str) -> TestCase:
     return TestCase(target, target, target, FAILED, message=message, whole_target=True)
@@ -51,9 +59,17 @@ def _case_from_element(target: str, element: ET.Element, log: str) -> TestCase:
     classname = element.get("classname", "")
     name = element.get("name", "")
     ids: List[str] = []
+    kind, probe = "", ""
     for prop in element.iter("property"):
         if prop.get("name") == "assertions":
             ids.extend(re.split(r"[\s,]+", prop.get("value", "").strip()))
+        elif prop.get("name") == "result_kind":
+            kind = prop.get("value", "")
+        elif prop.get("name") == "probe":
+            probe = prop.get("value", "")
+    # gtest also writes properties as attributes of <testcase>.
+    kind = kind or element.get("result_kind", "")
+    probe = probe or element.get("probe", "")
     ids = [i for i in ids if i]
     status, message = PASSED, ""
     problems = element.findall("failure") + element.findall("error")
@@ -67,6 +83,9 @@ def _case_from_element(target: str, element: ET.Element, log: str) -> TestCase:
         status = SKIPPED
         if skipped is not None:
             message = (skipped.text or skipped.get("message") or "").strip()
+    if kind in (UNSUPPORTED, BROKEN):
+        status = kind
+        message = message or probe
     try:
         seconds = float(element.get("time", "0") or 0)
     except ValueError:
@@ -77,7 +96,7 @@ def _case_from_element(target: str, element: ET.Element, log: str) -> TestCase:
         if body:
             message += "\n\ntest log:\n" + "\n".join(body[-LOG_LINES_KEPT:])
         return TestCase(target, target, target, status, ids, message, seconds, whole_target=True)
-    return TestCase(target, classname, name, status, ids, message, seconds)
+    return TestCase(target, classname, name, status, ids, message, seconds, probe=probe)
 
 
 def describe_log(log: str) -> Tuple[str, List[str]]:

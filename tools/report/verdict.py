@@ -1,17 +1,21 @@
 """Turns test cases into a verdict per catalog assertion, grouped by area.
 
-An assertion failed if any test case naming it failed; passed if none failed and one passed;
-skipped if all its cases were skipped; and has no result if no case names it.
+An assertion failed if any test case naming it failed; broken if the harness broke in one and
+none failed; passed if one passed; unsupported if its cases were unsupported (or skipped);
+skipped if all its cases were skipped; and has no result if no case names it. With an
+expectation file (expectations.py) a deviation it lists is `expected` instead.
 """
 
 import dataclasses
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from catalog import Assertion
-from results import FAILED, PASSED, SKIPPED, Results, TestCase
+from results import BROKEN, FAILED, NOT_PASSING, PASSED, SKIPPED, UNSUPPORTED, Results, TestCase
 
 UNTESTED = "no result"
-VERDICTS = (PASSED, FAILED, SKIPPED, UNTESTED)
+EXPECTED = "expected"  # a deviation the port's expectation file lists
+VERDICTS = (PASSED, FAILED, BROKEN, EXPECTED, UNSUPPORTED, SKIPPED, UNTESTED)
+DEVIATIONS = (FAILED, BROKEN, UNSUPPORTED)  # what an expectation file may list
 
 
 @dataclasses.dataclass
@@ -19,10 +23,15 @@ class AssertionVerdict:
     assertion: Assertion
     status: str
     cases: List[TestCase]
+    reason: str = ""  # of an expected deviation, from the expectation file
 
     @property
     def failed_cases(self) -> List[TestCase]:
-        return [c for c in self.cases if c.status == FAILED]
+        return [c for c in self.cases if c.status in NOT_PASSING]
+
+    @property
+    def deviating_cases(self) -> List[TestCase]:
+        return [c for c in self.cases if c.status in DEVIATIONS]
 
 
 @dataclasses.dataclass
@@ -31,6 +40,7 @@ class Verdicts:
     areas: Dict[str, Dict[str, int]]  # area -> verdict -> number of assertions
     failed_without_ids: List[TestCase]  # failed cases that name no assertion
     unknown_ids: List[str]  # "case names ID, which no catalog defines"
+    profile: Optional[str] = None  # only this profile's assertions, or None for all
 
     def of_status(self, status: str) -> List[AssertionVerdict]:
         return [v for _, v in sorted(self.by_id.items()) if v.status == status]
@@ -38,30 +48,47 @@ class Verdicts:
     def total(self, status: str) -> int:
         return sum(counts[status] for counts in self.areas.values())
 
+    def profiles(self) -> Dict[str, Dict[str, int]]:
+        """profile -> verdict -> number of assertions: the profiles reported separately."""
+        counts: Dict[str, Dict[str, int]] = {}
+        for v in self.by_id.values():
+            row = counts.setdefault(v.assertion.profile, {s: 0 for s in VERDICTS})
+            row[v.status] += 1
+        return dict(sorted(counts.items(), key=lambda item: (item[0] != "posix", item[0])))
+
+    def recount(self) -> None:
+        self.areas = {}
+        for verdict in self.by_id.values():
+            counts = self.areas.setdefault(verdict.assertion.area, {s: 0 for s in VERDICTS})
+            counts[verdict.status] += 1
+        self.areas = dict(sorted(self.areas.items()))
+
 
 def _status_of(cases: List[TestCase]) -> str:
     statuses = {c.status for c in cases}
-    for status in (FAILED, PASSED, SKIPPED):
+    for status in (FAILED, BROKEN, PASSED, UNSUPPORTED, SKIPPED):
         if status in statuses:
             return status
     return UNTESTED
 
 
-def judge(catalog: Dict[str, Assertion], results: Results) -> Verdicts:
-    cases_of: Dict[str, List[TestCase]] = {i: [] for i in catalog}
+def judge(catalog: Dict[str, Assertion], results: Results,
+          profile: Optional[str] = None) -> Verdicts:
+    """Verdicts on the catalog's assertions (only `profile`'s if given)."""
+    cases_of: Dict[str, List[TestCase]] = {i: [] for i, a in catalog.items()
+                                           if profile is None or a.profile == profile}
     unknown: List[str] = []
     for case in results.cases:
         for assertion_id in case.assertions:
             if assertion_id in cases_of:
                 cases_of[assertion_id].append(case)
-            else:
+            elif assertion_id not in catalog:
                 unknown.append(f"{case.full_name} [{case.target}] names assertion "
                                f"{assertion_id}, which no catalog defines")
     by_id = {i: AssertionVerdict(catalog[i], _status_of(cases), cases)
              for i, cases in cases_of.items()}
-    areas: Dict[str, Dict[str, int]] = {}
-    for verdict in by_id.values():
-        counts = areas.setdefault(verdict.assertion.area, {s: 0 for s in VERDICTS})
-        counts[verdict.status] += 1
-    failed_without_ids = [c for c in results.cases if c.status == FAILED and not c.assertions]
-    return Verdicts(by_id, dict(sorted(areas.items())), failed_without_ids, unknown)
+    failed_without_ids = [c for c in results.cases
+                          if c.status in NOT_PASSING and not c.assertions]
+    verdicts = Verdicts(by_id, {}, failed_without_ids, unknown, profile)
+    verdicts.recount()
+    return verdicts

@@ -1,0 +1,66 @@
+"""The conformance areas, in ONE place, and the macro each area's BUILD calls.
+
+Adding an area: a folder conformance/AREA with assertions.catalog, *_test.cc and a BUILD file
+calling conformance_area(), plus its name in CONFORMANCE_AREAS (which the portable binary and
+the reports pick up).
+"""
+
+load("//fixtures:catalog.bzl", "assertion_catalog")
+
+CONFORMANCE_AREAS = [
+    "pipe",
+    "fifo",
+]
+
+def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_count = 2):
+    """An area's catalog, its tests as a library (for the portable binary), its cc_test
+    (AREA_test, sharded over both cores) and its catalog check.
+
+    Args:
+      area: the area's name, as in its catalog and in CONFORMANCE_AREAS.
+      srcs: the test sources (and helpers of only this area).
+      deps: further libraries of the tests.
+      data: programs the tests run under Bazel (the portable binary has no runfiles: tests that
+        need them skip saying so).
+      size: the cc_test's size.
+      shard_count: the cc_test's shards.
+    """
+    assertion_catalog(
+        name = "catalog",
+        src = "assertions.catalog",
+    )
+    native.cc_library(
+        name = "tests",
+        testonly = True,
+        srcs = srcs,
+        deps = [
+            ":catalog",
+            "//fixtures:harness",
+            "//ipc",
+            "@com_google_googletest//:gmock",
+            "@com_google_googletest//:gtest",
+        ] + deps,
+        alwayslink = 1,
+    )
+    native.cc_test(
+        name = area + "_test",
+        size = size,
+        data = data,
+        shard_count = shard_count,
+        deps = [
+            ":tests",
+            "//fixtures:conformance_main",
+        ],
+    )
+
+    # Every catalog id of the area has a test, and every test names known ids.
+    native.sh_test(
+        name = "catalog_check",
+        size = "small",
+        srcs = ["//fixtures:catalog_check.sh"],
+        args = [
+            "$(location :%s_test)" % area,
+            area,
+        ],
+        data = [":%s_test" % area],
+    )
