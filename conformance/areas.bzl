@@ -10,6 +10,7 @@ load("//fixtures:catalog.bzl", "assertion_catalog")
 CONFORMANCE_AREAS = [
     "pipe",
     "fifo",
+    "sysv",
 ]
 
 def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_count = 2):
