@@ -13,7 +13,7 @@ CONFORMANCE_AREAS = [
     "sysv",
 ]
 
-def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_count = 2):
+def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_count = 2, tags = []):
     """An area's catalog, its tests as a library (for the portable binary), its cc_test
     (AREA_test, sharded over both cores) and its catalog check.
 
@@ -25,6 +25,8 @@ def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_co
         need them skip saying so).
       size: the cc_test's size.
       shard_count: the cc_test's shards.
+      tags: the cc_test's tags (e.g. no-sandbox for an area whose children must drop privileges:
+        Bazel's linux-sandbox maps only root into its user namespace).
     """
     assertion_catalog(
         name = "catalog",
@@ -48,6 +50,7 @@ def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_co
         size = size,
         data = data,
         shard_count = shard_count,
+        tags = tags,
         deps = [
             ":tests",
             "//fixtures:conformance_main",
