@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -117,10 +118,22 @@ std::vector<Defect> LoadDefects() {
   return defects;
 }
 
+// A sub-run whose output stops growing this long is hung: under a broken subject one test may
+// run into a few of its kEventBound waits, not into this many.
+constexpr Millis kStallWindow = 6 * kEventBound;
+
 // How one run of pipe_test ended, and what it printed.
 struct SubRun {
   Outcome outcome;
+  std::string hang;  // why it was called hung, when it was
   std::string output;
+
+  std::string Describe() const {
+    if (hang.empty()) return outcome.Describe();
+    size_t sep = outcome.diagnosis.find("; ");  // after "no end within N ms"
+    return "hung (" + hang + "): " +
+           (sep == std::string::npos ? outcome.diagnosis : outcome.diagnosis.substr(sep + 2));
+  }
   std::string Tail(size_t lines = 30) const {
     size_t pos = output.size();
     for (size_t i = 0; i <= lines && pos != std::string::npos && pos > 0; ++i) {
@@ -130,7 +143,13 @@ struct SubRun {
   }
 };
 
-// Runs pipe_test with `args`, the cleaned environment plus `env`, within `bound`.
+off_t FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
+}
+
+// Runs pipe_test with `args`, the cleaned environment plus `env`. It is hung when it takes
+// longer than `bound`, or when its output stops growing for kStallWindow.
 SubRun RunPipeTest(const std::vector<std::string>& args, const std::vector<std::string>& env,
                    Millis bound) {
   std::vector<std::string> argv = {Runfile("conformance/pipe/pipe_test")};
@@ -139,7 +158,22 @@ SubRun RunPipeTest(const std::vector<std::string>& args, const std::vector<std::
   full_env.insert(full_env.end(), env.begin(), env.end());
   std::string output_file = TestTmpDir() + "/pipe_test.out";
   SubRun run;
-  run.outcome = Child::Exec(argv, full_env, output_file).Wait(bound);
+  Child child = Child::Exec(argv, full_env, output_file);
+  auto start = std::chrono::steady_clock::now();
+  auto last_growth = start;
+  off_t last_size = -1;
+  while (!child.EndsWithin(Millis(500))) {
+    auto now = std::chrono::steady_clock::now();
+    off_t size = FileSize(output_file);
+    if (size != last_size) last_size = size, last_growth = now;
+    if (now - last_growth >= kStallWindow) {
+      run.hang = "no output for " + std::to_string(kStallWindow.count()) + " ms";
+    } else if (now - start >= bound) {
+      run.hang = "still running after " + std::to_string(bound.count()) + " ms";
+    }
+    if (!run.hang.empty()) break;
+  }
+  run.outcome = child.Wait(Millis(0));  // the outcome, or the diagnosis and the kill
   run.output = ReadFile(output_file);
   unlink(output_file.c_str());
   return run;
@@ -153,10 +187,9 @@ const std::map<std::string, std::vector<std::string>>& TestsById(std::string* er
   static std::string* list_error = nullptr;
   if (!list_error) {
     SubRun run = RunPipeTest({"--ipcconf_list"}, {}, kEventBound);
-    list_error =
-        new std::string(run.outcome.Exited(0) ? ""
-                                              : "pipe_test --ipcconf_list " +
-                                                    run.outcome.Describe() + ": " + run.Tail());
+    list_error = new std::string(run.outcome.Exited(0) ? ""
+                                                       : "pipe_test --ipcconf_list " +
+                                                             run.Describe() + ": " + run.Tail());
     std::istringstream in(run.output);
     std::string line;
     while (std::getline(in, line)) {
@@ -275,7 +308,7 @@ TEST_P(PipeDefect, MakesItsAssertionsFail) {
   ShimRun sub;
   SubRun run = sub.Go(d.name, FilterFor(tests));
   EXPECT_TRUE(run.outcome.Exited(0) || run.outcome.Exited(1))
-      << "defect " << d.name << ": pipe_test " << run.outcome.Describe()
+      << "defect " << d.name << ": pipe_test " << run.Describe()
       << " (a hung or crashed sub-run is a failure); its output ends with:\n"
       << run.Tail();
   for (const std::string& id : d.ids) {
@@ -289,7 +322,7 @@ TEST_P(PipeDefect, MakesItsAssertionsFail) {
     }
     if (seen.empty()) {
       ADD_FAILURE() << "defect " << d.name << ": no result for " << id
-                    << ": the sub-run ended before its tests reported";
+                    << ": the sub-run stopped before the tests carrying it reported";
       continue;
     }
     EXPECT_TRUE(failed) << "defect " << d.name << ": assertion " << id
@@ -331,7 +364,7 @@ TEST(PipeDefects, ShimIsTransparentWithoutADefect) {
   ShimRun sub;
   SubRun run = sub.Go("", "");
   EXPECT_TRUE(run.outcome.Exited(0)) << "pipe_test under the shim without IPCCONF_BREAK "
-                                     << run.outcome.Describe() << "; output ends with:\n"
+                                     << run.Describe() << "; output ends with:\n"
                                      << run.Tail();
   ASSERT_FALSE(sub.results().empty()) << "no result line written";
   for (const ResultLine& r : sub.results()) {
@@ -343,7 +376,7 @@ TEST(PipeDefects, ShimIsTransparentWithoutADefect) {
 TEST(PipeDefects, UnknownDefectIsRefusedByName) {
   SubRun run =
       RunPipeTest({"--ipcconf_list"}, {ShimEnv(), "IPCCONF_BREAK=no_such_defect"}, kEventBound);
-  EXPECT_TRUE(run.outcome.Exited(2)) << run.outcome.Describe() << "; output:\n" << run.output;
+  EXPECT_TRUE(run.outcome.Exited(2)) << run.Describe() << "; output:\n" << run.output;
   EXPECT_NE(run.output.find("'no_such_defect'"), std::string::npos) << run.output;
   // The shim lists what it knows: that must be exactly the defects of the file.
   size_t known = run.output.find("known defects:");
