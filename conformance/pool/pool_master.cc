@@ -152,9 +152,12 @@ std::string AccessMode(int flags) {
 
 }  // namespace
 
-std::string Lines(const std::vector<std::string>& lines) {
+std::string Lines(const std::vector<std::string>& lines, size_t at_most) {
   std::string out;
-  for (const std::string& l : lines) out += (out.empty() ? "" : "\n") + l;
+  for (size_t i = 0; i < lines.size() && i < at_most; ++i) out += (i ? "\n" : "") + lines[i];
+  if (lines.size() > at_most) {
+    out += "\n... and " + std::to_string(lines.size() - at_most) + " more";
+  }
   return out;
 }
 
@@ -294,10 +297,10 @@ ShutdownResult PoolMaster::Shutdown() {
   std::optional<std::string> reply = Call("shutdown", kShutdownBound);
   if (!reply && failure_.empty()) {
     // Hung: name the culprits while they still hold what they hold, then free the master.
-    std::vector<std::string> lines = ForeignPoolEnds(channels_);
-    lines.push_back("processes of the pool: " + DescribeProcessGroup(pid()));
     r.diagnosis = "shutdown did not finish within " + std::to_string(kShutdownBound.count()) +
-                  " ms:\n" + Lines(lines);
+                  " ms; the master: " + ReadProcessState(pid()).Describe() + "\n" +
+                  Lines(ForeignPoolEnds(channels_)) + "\nevery process of the pool: " +
+                  DescribeProcessGroup(pid());
     for (const ChannelView& c : channels_) kill(c.pid, SIGKILL);
     reply = Call("", kEventBound);
   }

@@ -111,8 +111,8 @@ std::vector<HeldEnd> PoolEndsHeldByWorkers(const std::vector<ChannelView>& chann
 // Those on another worker's channel, described.
 std::vector<std::string> ForeignPoolEnds(const std::vector<ChannelView>& channels);
 
-// Joins lines for a failure message.
-std::string Lines(const std::vector<std::string>& lines);
+// Joins lines for a failure message, the first `at_most` of them.
+std::string Lines(const std::vector<std::string>& lines, size_t at_most = 12);
 
 }  // namespace ipcconf
 
