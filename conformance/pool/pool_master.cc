@@ -292,13 +292,55 @@ std::optional<std::vector<ipc::Delivery>> PoolMaster::Dispatch(
   return out;
 }
 
+// A forward shutdown that can never finish: the master sleeps in wait4() for the worker of a
+// channel it has closed, and another worker, asleep in read() on a channel the master still
+// holds, holds that closed channel's write end. Each waits for the other. "" if not so.
+std::string CertainDeadlock(pid_t master, const std::vector<ChannelView>& channels) {
+  ProcessState m = ReadProcessState(master);
+  if (!m.sleeping() || m.syscall_nr != SYS_wait4 || m.syscall_args.empty()) return "";
+  pid_t awaited = static_cast<pid_t>(m.syscall_args[0]);
+  FdTable master_fds = ReadFdTable(master);
+  auto master_holds = [&](const ChannelView& c) {
+    for (const auto& [fd, target] : master_fds) {
+      if (target == c.pipe) return true;
+    }
+    return false;
+  };
+  for (const HeldEnd& h : PoolEndsHeldByWorkers(channels)) {
+    if (!h.foreign() || !h.flags || (*h.flags & O_ACCMODE) == O_RDONLY) continue;
+    if ((awaited != -1 && h.channel->pid != awaited) || master_holds(*h.channel)) continue;
+    ProcessState w = ReadProcessState(h.worker->pid);
+    if (!master_holds(*h.worker) || !w.sleeping() || w.syscall_nr != SYS_read) continue;
+    return "deadlock: the master waits in wait4() for worker " + std::to_string(h.channel->pid) +
+           " (" + h.channel->name + "), whose channel it has closed, while worker " +
+           std::to_string(h.worker->pid) + " (" + h.worker->name + "), asleep in read() on " +
+           h.worker->name + " which the master has not closed yet, holds the write end of " +
+           h.channel->name + " (fd " + std::to_string(h.fd) + ")";
+  }
+  return "";
+}
+
 ShutdownResult PoolMaster::Shutdown() {
   ShutdownResult r;
-  std::optional<std::string> reply = Call("shutdown", kShutdownBound);
+  // Waits in short slices so that a certain deadlock, seen twice, ends the wait early.
+  const Millis slice{100};
+  auto deadline = std::chrono::steady_clock::now() + kShutdownBound;
+  std::optional<std::string> reply = Call("shutdown", slice);
+  std::string deadlock;
+  int deadlock_seen = 0;
+  while (!reply && failure_.empty() && std::chrono::steady_clock::now() < deadline &&
+         deadlock_seen < 2) {
+    deadlock = CertainDeadlock(pid(), channels_);
+    deadlock_seen = deadlock.empty() ? 0 : deadlock_seen + 1;
+    reply = Call("", slice);
+  }
   if (!reply && failure_.empty()) {
     // Hung: name the culprits while they still hold what they hold, then free the master.
-    r.diagnosis = "shutdown did not finish within " + std::to_string(kShutdownBound.count()) +
-                  " ms; the master: " + ReadProcessState(pid()).Describe() + "\n" +
+    r.diagnosis = "shutdown did not finish" +
+                  (deadlock_seen >= 2
+                       ? ", and never will: " + deadlock
+                       : " within " + std::to_string(kShutdownBound.count()) + " ms") +
+                  "; the master: " + ReadProcessState(pid()).Describe() + "\n" +
                   Lines(ForeignPoolEnds(channels_)) + "\nevery process of the pool: " +
                   DescribeProcessGroup(pid());
     for (const ChannelView& c : channels_) kill(c.pid, SIGKILL);

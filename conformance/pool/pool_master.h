@@ -69,7 +69,8 @@ class PoolMaster {
   std::optional<int> Send(size_t index, ipc::TaskCode code);
   // pool->Dispatch(code) for each code, in order.
   std::optional<std::vector<ipc::Delivery>> Dispatch(const std::vector<ipc::TaskCode>& codes);
-  // pool->Shutdown(), bounded; a hang is diagnosed, then the workers are killed to free it.
+  // pool->Shutdown(), bounded; a hang (a certain deadlock is recognised at once, anything else
+  // at kShutdownBound) is diagnosed, then the workers are killed to free the master.
   ShutdownResult Shutdown();
   // Lets the master return after Shutdown(); its outcome.
   Outcome Exit();

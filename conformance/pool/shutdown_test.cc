@@ -1,6 +1,7 @@
 // Shutting down in one forward loop (close channel i, wait for worker i): it ends for any N only
 // if no worker holds another channel's write end. A hang is a failed test that names who holds
-// what, and every process's state, before the workers are killed.
+// what, the deadlock when /proc proves one, and every process's state, before the workers are
+// killed.
 #include <sys/wait.h>
 
 #include <string>

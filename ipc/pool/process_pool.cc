@@ -44,22 +44,21 @@ bool ReadCode(TaskCode* code) {
   _exit(0);  // not exit(): the master's atexit handlers and stdio buffers are not ours
 }
 
-// Writes one code with SIGPIPE blocked, and takes back a SIGPIPE the write raised, so a gone
-// worker is an EPIPE for the caller and never kills the master (man 7 pipe).
+// Writes one code with SIGPIPE blocked and takes back the SIGPIPE a failed write raised, so a
+// gone worker is an EPIPE for the caller and never kills the master (man 7 pipe), and the
+// master's signal disposition stays its own. Two system calls besides the write.
 int WriteCode(int fd, TaskCode code) {
   sigset_t pipe_only, old;
   sigemptyset(&pipe_only);
   sigaddset(&pipe_only, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  sigset_t pending;
-  sigpending(&pending);
-  bool was_pending = sigismember(&pending, SIGPIPE);
   ssize_t n;
   do {
     n = write(fd, &code, sizeof code);
   } while (n < 0 && errno == EINTR);
   int error = n == sizeof code ? 0 : n < 0 ? errno : EIO;
-  if (error == EPIPE && !was_pending) {
+  // Unblocked before, so no SIGPIPE was pending then: one pending now is this write's.
+  if (error == EPIPE && !sigismember(&old, SIGPIPE)) {
     const timespec now{0, 0};
     while (sigtimedwait(&pipe_only, nullptr, &now) < 0 && errno == EINTR) {
     }
