@@ -129,14 +129,6 @@ int MasterMain(int workers, int control, int reports, int err) {
   }
 }
 
-int Occurrences(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 int OpenPidfd(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
 std::string AccessMode(int flags) {
@@ -292,9 +284,9 @@ std::optional<std::vector<ipc::Delivery>> PoolMaster::Dispatch(
   return out;
 }
 
-// A forward shutdown that can never finish: the master sleeps in wait4() for the worker of a
-// channel it has closed, and another worker, asleep in read() on a channel the master still
-// holds, holds that closed channel's write end. Each waits for the other. "" if not so.
+// A forward shutdown that can never finish: the master sleeps in wait4() for a worker asleep in
+// read(), and the write end of that worker's channel is still held by the master itself, or by
+// another worker asleep in read() on a channel the master has not closed yet. "" if not so.
 std::string CertainDeadlock(pid_t master, const std::vector<ChannelView>& channels) {
   ProcessState m = ReadProcessState(master);
   if (!m.sleeping() || m.syscall_nr != SYS_wait4 || m.syscall_args.empty()) return "";
@@ -306,6 +298,18 @@ std::string CertainDeadlock(pid_t master, const std::vector<ChannelView>& channe
     }
     return false;
   };
+  for (const ChannelView& c : channels) {
+    if (c.pid != awaited || !master_holds(c)) continue;
+    ProcessState w = ReadProcessState(c.pid);
+    if (!w.sleeping() || w.syscall_nr != SYS_read) continue;
+    for (const auto& [fd, target] : master_fds) {
+      std::optional<int> flags = ReadFdFlags(master, fd);
+      if (target != c.pipe || !flags || (*flags & O_ACCMODE) == O_RDONLY) continue;
+      return "deadlock: the master waits in wait4() for worker " + std::to_string(c.pid) + " (" +
+             c.name + "), asleep in read(), while the master itself still holds a write end of " +
+             c.name + " (fd " + std::to_string(fd) + ")";
+    }
+  }
   for (const HeldEnd& h : PoolEndsHeldByWorkers(channels)) {
     if (!h.foreign() || !h.flags || (*h.flags & O_ACCMODE) == O_RDONLY) continue;
     if ((awaited != -1 && h.channel->pid != awaited) || master_holds(*h.channel)) continue;
@@ -392,14 +396,10 @@ std::vector<TaskRecord> PoolMaster::DrainRecords() {
   return records;
 }
 
-std::string PoolMaster::ReadStderrUntil(const std::string& needle, int times) {
-  auto deadline = std::chrono::steady_clock::now() + kEventBound;
-  while (stderr_ && Occurrences(stderr_text_, needle) < times) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    pollfd p{stderr_.get(), POLLIN, 0};
-    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+std::string PoolMaster::ReadStderr() {
+  while (stderr_) {
     char buf[4096];
-    ssize_t n = read(stderr_.get(), buf, sizeof buf);
+    ssize_t n = recv(stderr_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n <= 0) break;
     stderr_text_.append(buf, static_cast<size_t>(n));
   }

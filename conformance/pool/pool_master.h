@@ -79,9 +79,9 @@ class PoolMaster {
   std::vector<TaskRecord> ReadRecords(size_t count);
   // Records already sent and not read (after Shutdown, every task that ran has reported).
   std::vector<TaskRecord> DrainRecords();
-  // What the captured standard error holds once `needle` appeared `times` times in it, or
-  // kEventBound passed.
-  std::string ReadStderrUntil(const std::string& needle, int times);
+  // Everything written so far to the captured standard error. A worker's line about a code is
+  // there once a record of a later task from that worker has been read.
+  std::string ReadStderr();
 
  private:
   std::optional<std::string> Call(const std::string& command, Millis bound);

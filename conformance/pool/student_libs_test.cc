@@ -1,13 +1,15 @@
 // The pool tests grade a student's library: built against fixtures/student_libs/pool_correct
 // they all pass; built against pool_leaking (workers keep earlier channels' write ends) the
 // write-end and shutdown tests fail for every N >= 2, and the failure names the worker, the
-// channel and the fd that make the forward shutdown loop wait forever.
+// channel and the fd that make the forward shutdown loop wait forever. Built against
+// pool_broken, every pool assertion fails under some defect of pool_defects.txt.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -49,7 +51,8 @@ struct PoolRun {
 };
 
 // Runs one variant of the pool tests, as a plain program: no XML, no sharding of its own.
-PoolRun RunPoolTests(const std::string& binary, const std::string& filter) {
+PoolRun RunPoolTests(const std::string& binary, const std::string& filter,
+                     const std::vector<std::string>& more_env = {}) {
   std::string tmp = TestTmpDir() + "/run_tmp";
   mkdir(tmp.c_str(), 0700);
   std::string results = TestTmpDir() + "/results.tsv";
@@ -57,7 +60,8 @@ PoolRun RunPoolTests(const std::string& binary, const std::string& filter) {
   std::vector<std::string> env = {
       "IPCCONF_RESULTS=" + results, "TEST_TMPDIR=" + tmp, "XML_OUTPUT_FILE", "GTEST_OUTPUT",
       "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", "GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS",
-      "TEST_SHARD_STATUS_FILE", "TEST_PREMATURE_EXIT_FILE"};
+      "TEST_SHARD_STATUS_FILE", "TEST_PREMATURE_EXIT_FILE", "IPCCONF_POOL_BREAK"};
+  env.insert(env.end(), more_env.begin(), more_env.end());
   PoolRun run;
   {
     ipc::UniqueFd out(open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
@@ -124,6 +128,118 @@ TEST(StudentLibraries, LeakingLibraryFailsNamingWorkerChannelAndFd) {
           << test << " must not fail for a pool whose only defect is leaked write ends: "
           << result.message;
     }
+  }
+}
+
+// --- every assertion fails against some defect of the broken pool ------------------------------
+
+const char kBroken[] = "pool_test_student_broken";
+
+struct DefectRow {
+  std::string defect;  // IPCCONF_POOL_BREAK value
+  std::vector<std::string> ids;
+  std::string what;
+};
+
+std::vector<DefectRow> ReadDefects() {
+  std::vector<DefectRow> rows;
+  std::istringstream in(ReadFile(Runfile("fixtures/student_libs/pool_broken/pool_defects.txt")));
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    DefectRow row;
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) row.what = line.substr(hash + 1);
+    std::istringstream words(line.substr(0, hash));
+    words >> row.defect;
+    for (std::string id; words >> id;) row.ids.push_back(id);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// Pool test ("PoolFds.Name") -> the ids it checks, from the binary's --ipcconf_list (once).
+const std::map<std::string, std::set<std::string>>& PoolTestTags() {
+  static auto* tags = new std::map<std::string, std::set<std::string>>();
+  if (!tags->empty()) return *tags;
+  std::string list = TestTmpDir() + "/list.txt";
+  {
+    ipc::UniqueFd out(open(list.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    Child run = Child::Exec({Runfile(std::string("conformance/pool/") + kBroken), "--ipcconf_list"},
+                            {}, Child::Stdio{-1, out.get(), -1});
+    EXPECT_TRUE(ExitedWith(run.Wait(), 0));
+  }
+  std::istringstream in(ReadFile(list));
+  unlink(list.c_str());
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string test;
+    std::getline(f, test, '\t');
+    for (std::string id; std::getline(f, id, '\t');) (*tags)[test].insert(id);
+  }
+  return *tags;
+}
+
+// The three-worker instances of the pool tests that check `id`.
+std::set<std::string> InstancesChecking(const std::string& id) {
+  std::set<std::string> instances;
+  for (const auto& [test, ids] : PoolTestTags()) {
+    if (ids.count(id)) instances.insert("Workers/" + test + "/N3");
+  }
+  return instances;
+}
+
+void PrintTo(const DefectRow& row, std::ostream* os) { *os << row.defect; }
+
+class PoolDefect : public ::testing::TestWithParam<DefectRow> {};
+
+// Three workers show every defect (a worker with an earlier one, and one after the middle).
+TEST_P(PoolDefect, EachAssertionItMustBreakFails) {
+  const DefectRow& row = GetParam();
+  std::string filter;
+  for (const std::string& id : row.ids) {
+    for (const std::string& instance : InstancesChecking(id)) {
+      filter += (filter.empty() ? "" : ":") + instance;
+    }
+  }
+  ASSERT_FALSE(filter.empty()) << "no pool test checks any of the ids of " << row.defect;
+  PoolRun run = RunPoolTests(kBroken, filter, {"IPCCONF_POOL_BREAK=" + row.defect});
+  ASSERT_NE(run.outcome.kind, Outcome::Kind::kTimedOut) << run.outcome.Describe() << run.log;
+  for (const std::string& id : row.ids) {
+    int fails = 0;
+    for (const std::string& instance : InstancesChecking(id)) {
+      auto it = run.cases.find(instance);
+      fails += it != run.cases.end() && it->second.status == "FAIL";
+    }
+    EXPECT_GE(fails, 1) << id << " was never seen to fail under defect " << row.defect << " ("
+                        << row.what << "): its tests cannot tell a broken pool\n"
+                        << run.log;
+  }
+}
+
+std::string DefectName(const ::testing::TestParamInfo<DefectRow>& info) {
+  return info.param.defect;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, PoolDefect, ::testing::ValuesIn(ReadDefects()), DefectName);
+
+TEST(PoolDefects, EveryCatalogAssertionHasADefectThatBreaksIt) {
+  std::set<std::string> broken;
+  for (const DefectRow& row : ReadDefects()) broken.insert(row.ids.begin(), row.ids.end());
+  std::istringstream catalog(ReadFile(Runfile("conformance/pool/assertions.catalog")));
+  std::set<std::string> ids;
+  for (std::string line; std::getline(catalog, line);) {
+    if (line.rfind("id: ", 0) == 0) ids.insert(line.substr(4));
+  }
+  ASSERT_GE(ids.size(), 15u) << "the pool catalog was not read";
+  EXPECT_EQ(broken, ids) << "pool_defects.txt and the catalog must name the same assertions";
+}
+
+TEST(PoolDefects, BrokenPoolWithoutADefectPasses) {
+  PoolRun run = RunPoolTests(kBroken, "*");
+  EXPECT_TRUE(ExitedWith(run.outcome, 0)) << run.log;
+  EXPECT_GE(run.cases.size(), 40u) << run.log;
+  for (const auto& [test, result] : run.cases) {
+    EXPECT_EQ(result.status, "PASS") << test << ": " << result.message;
   }
 }
 
