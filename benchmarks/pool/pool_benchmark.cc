@@ -16,7 +16,8 @@ constexpr ipc::TaskCode kNoOp = 1;
 
 ipc::TaskRegistry NoOpRegistry() {
   ipc::TaskRegistry registry;
-  registry.Register(kNoOp, +[] {});
+  registry.Register(
+      kNoOp, +[] {});
   return registry;
 }
 
@@ -94,9 +95,9 @@ void BM_PoolStartStop(benchmark::State& state) {
     pool->Shutdown();
   }
   // Seconds per worker started and stopped.
-  state.counters["per_worker"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * n,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["per_worker"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * n,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // The workers do the work in other processes: wall-clock time is what counts.

@@ -50,8 +50,8 @@ IPC_TEST_P(PoolDispatch, EachTaskRunsOnceInItsWorkerInOrder, "POOL.DISPATCH.RUNS
     }
   }
   std::vector<std::string> strangers;
-  auto ran =
-      CodesByChannel(pool, pool.ReadRecords(static_cast<size_t>(per_worker) * workers()), &strangers);
+  auto ran = CodesByChannel(pool, pool.ReadRecords(static_cast<size_t>(per_worker) * workers()),
+                            &strangers);
   EXPECT_THAT(strangers, ::testing::IsEmpty());
   for (int i = 0; i < workers(); ++i) {
     EXPECT_EQ(ran[i], sent[i]) << WorkerName(pool.channels()[i])
@@ -115,8 +115,8 @@ IPC_TEST_P(PoolDispatch, UnknownCodeIsReportedAndWorkerGoesOn, "POOL.TASK.UNKNOW
   std::string needle = "unknown task code " + std::to_string(kUnknownCode);
   std::string err = pool.ReadStderr();
   for (const ChannelView& c : pool.channels()) {
-    EXPECT_THAT(err, ::testing::HasSubstr(c.name + " (worker " + std::to_string(c.pid) +
-                                          "): " + needle))
+    EXPECT_THAT(err,
+                ::testing::HasSubstr(c.name + " (worker " + std::to_string(c.pid) + "): " + needle))
         << WorkerName(c) << " must report the unknown code on standard error";
   }
 }

@@ -23,14 +23,14 @@ std::string WorkerName(const ChannelView& c) {
     std::optional<int> sent = pool.Send(i, TaskCode(0));
     if (!sent || *sent != 0) {
       return ::testing::AssertionFailure()
-             << "sending a first task to " << WorkerName(pool.channels()[i]) << " failed: "
-             << (sent ? strerror(*sent) : pool.failure());
+             << "sending a first task to " << WorkerName(pool.channels()[i])
+             << " failed: " << (sent ? strerror(*sent) : pool.failure());
     }
   }
   size_t got = pool.ReadRecords(pool.channels().size()).size();
   if (got != pool.channels().size()) {
-    return ::testing::AssertionFailure() << "only " << got << " of " << pool.channels().size()
-                                         << " workers ran their first task";
+    return ::testing::AssertionFailure()
+           << "only " << got << " of " << pool.channels().size() << " workers ran their first task";
   }
   for (const ChannelView& c : pool.channels()) {
     ::testing::AssertionResult asleep = WaitUntilBlocked(c.pid);

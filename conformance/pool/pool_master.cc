@@ -340,13 +340,13 @@ ShutdownResult PoolMaster::Shutdown() {
   }
   if (!reply && failure_.empty()) {
     // Hung: name the culprits while they still hold what they hold, then free the master.
-    r.diagnosis = "shutdown did not finish" +
-                  (deadlock_seen >= 2
-                       ? ", and never will: " + deadlock
-                       : " within " + std::to_string(kShutdownBound.count()) + " ms") +
-                  "; the master: " + ReadProcessState(pid()).Describe() + "\n" +
-                  Lines(ForeignPoolEnds(channels_)) + "\nevery process of the pool: " +
-                  DescribeProcessGroup(pid());
+    r.diagnosis =
+        "shutdown did not finish" +
+        (deadlock_seen >= 2 ? ", and never will: " + deadlock
+                            : " within " + std::to_string(kShutdownBound.count()) + " ms") +
+        "; the master: " + ReadProcessState(pid()).Describe() + "\n" +
+        Lines(ForeignPoolEnds(channels_)) +
+        "\nevery process of the pool: " + DescribeProcessGroup(pid());
     for (const ChannelView& c : channels_) kill(c.pid, SIGKILL);
     reply = Call("", kEventBound);
   }

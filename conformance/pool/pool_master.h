@@ -86,9 +86,9 @@ class PoolMaster {
  private:
   std::optional<std::string> Call(const std::string& command, Millis bound);
   std::optional<Child> master_;  // set once forked
-  ipc::UniqueFd control_;  // SOCK_SEQPACKET to the master
-  ipc::UniqueFd reports_;  // SOCK_SEQPACKET, tasks' records
-  ipc::UniqueFd stderr_;   // read side of the captured standard error
+  ipc::UniqueFd control_;        // SOCK_SEQPACKET to the master
+  ipc::UniqueFd reports_;        // SOCK_SEQPACKET, tasks' records
+  ipc::UniqueFd stderr_;         // read side of the captured standard error
   std::string stderr_text_;
   std::vector<ChannelView> channels_;
   std::string failure_;

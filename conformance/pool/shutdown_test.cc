@@ -37,8 +37,7 @@ IPC_TEST_P(PoolShutdown, EveryWorkerExitsWithStatusZero, "POOL.SHUTDOWN.WORKERS_
   PoolMaster pool(workers());
   ShutdownResult shutdown = RunAndShutDown(pool);
   ASSERT_TRUE(shutdown.finished) << shutdown.diagnosis;
-  ASSERT_EQ(shutdown.exits.size(), pool.channels().size())
-      << "Shutdown() must report every worker";
+  ASSERT_EQ(shutdown.exits.size(), pool.channels().size()) << "Shutdown() must report every worker";
   for (size_t i = 0; i < shutdown.exits.size(); ++i) {
     const ipc::WorkerExit& e = shutdown.exits[i];
     const ChannelView& c = pool.channels()[i];

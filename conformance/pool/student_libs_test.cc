@@ -57,10 +57,17 @@ PoolRun RunPoolTests(const std::string& binary, const std::string& filter,
   mkdir(tmp.c_str(), 0700);
   std::string results = TestTmpDir() + "/results.tsv";
   std::string log = TestTmpDir() + "/run.log";
-  std::vector<std::string> env = {
-      "IPCCONF_RESULTS=" + results, "TEST_TMPDIR=" + tmp, "XML_OUTPUT_FILE", "GTEST_OUTPUT",
-      "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", "GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS",
-      "TEST_SHARD_STATUS_FILE", "TEST_PREMATURE_EXIT_FILE", "IPCCONF_POOL_BREAK"};
+  std::vector<std::string> env = {"IPCCONF_RESULTS=" + results,
+                                  "TEST_TMPDIR=" + tmp,
+                                  "XML_OUTPUT_FILE",
+                                  "GTEST_OUTPUT",
+                                  "TEST_SHARD_INDEX",
+                                  "TEST_TOTAL_SHARDS",
+                                  "GTEST_SHARD_INDEX",
+                                  "GTEST_TOTAL_SHARDS",
+                                  "TEST_SHARD_STATUS_FILE",
+                                  "TEST_PREMATURE_EXIT_FILE",
+                                  "IPCCONF_POOL_BREAK"};
   env.insert(env.end(), more_env.begin(), more_env.end());
   PoolRun run;
   {
@@ -118,15 +125,15 @@ TEST(StudentLibraries, LeakingLibraryFailsNamingWorkerChannelAndFd) {
       EXPECT_EQ(result.status, "FAIL") << test;
       EXPECT_TRUE(std::regex_search(result.message, culprit)) << test << ": " << result.message;
       // The hang itself: the master waits for worker 0, which waits in read() for an EOF.
-      EXPECT_THAT(result.message, ::testing::ContainsRegex(
-                                      "shutdown did not finish, and never will: deadlock: the "
-                                      "master waits in wait4\\(\\) for worker [0-9]+ "
-                                      "\\(Channel-0\\)"));
+      EXPECT_THAT(result.message,
+                  ::testing::ContainsRegex("shutdown did not finish, and never will: deadlock: the "
+                                           "master waits in wait4\\(\\) for worker [0-9]+ "
+                                           "\\(Channel-0\\)"));
       EXPECT_THAT(result.message, ::testing::ContainsRegex("the master: pid [0-9]+ .* in wait4"));
     } else {
       EXPECT_EQ(result.status, "PASS")
-          << test << " must not fail for a pool whose only defect is leaked write ends: "
-          << result.message;
+          << test
+          << " must not fail for a pool whose only defect is leaked write ends: " << result.message;
     }
   }
 }
