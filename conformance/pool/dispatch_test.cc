@@ -1,0 +1,127 @@
+// Dispatching tasks: round robin, each task once in its worker and in order, codes whole, and
+// unknown codes reported. Which worker ran a task is told by the task itself (getpid()).
+#include <string>
+#include <vector>
+
+#include "conformance/pool/pool_fixture.h"
+#include "fixtures/assertions.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ipcconf {
+namespace {
+
+class PoolDispatch : public PoolTest {};
+
+IPC_TEST_P(PoolDispatch, DispatchGoesRoundRobin, "POOL.DISPATCH.ROUND_ROBIN") {
+  PoolMaster pool(workers());
+  ASSERT_EQ(pool.failure(), "");
+  std::vector<ipc::TaskCode> codes;
+  for (int k = 0; k < 3 * workers(); ++k) codes.push_back(TaskCode(k % kTaskCount));
+  std::optional<std::vector<ipc::Delivery>> deliveries = pool.Dispatch(codes);
+  ASSERT_TRUE(deliveries) << pool.failure();
+  ASSERT_EQ(deliveries->size(), codes.size());
+  std::vector<std::vector<ipc::TaskCode>> expected(workers());
+  for (size_t k = 0; k < codes.size(); ++k) {
+    EXPECT_EQ((*deliveries)[k].channel, k % workers()) << "dispatch number " << k;
+    EXPECT_EQ((*deliveries)[k].error, 0) << "dispatch number " << k;
+    expected[k % workers()].push_back(codes[k]);
+  }
+  std::vector<std::string> strangers;
+  auto ran = CodesByChannel(pool, pool.ReadRecords(codes.size()), &strangers);
+  EXPECT_THAT(strangers, ::testing::IsEmpty());
+  for (int i = 0; i < workers(); ++i) {
+    EXPECT_EQ(ran[i].size(), expected[i].size())
+        << WorkerName(pool.channels()[i]) << " must run every " << workers()
+        << "th task, starting with task " << i;
+  }
+}
+
+IPC_TEST_P(PoolDispatch, EachTaskRunsOnceInItsWorkerInOrder, "POOL.DISPATCH.RUNS_ONCE_IN_ORDER") {
+  PoolMaster pool(workers());
+  ASSERT_EQ(pool.failure(), "");
+  const int per_worker = 8;
+  std::vector<std::vector<ipc::TaskCode>> sent(workers());
+  for (int m = 0; m < per_worker; ++m) {
+    for (int i = 0; i < workers(); ++i) {
+      ipc::TaskCode code = TaskCode((i + m * 7) % kTaskCount);
+      ASSERT_EQ(pool.Send(i, code), std::optional<int>(0)) << pool.failure();
+      sent[i].push_back(code);
+    }
+  }
+  std::vector<std::string> strangers;
+  auto ran = CodesByChannel(pool, pool.ReadRecords(static_cast<size_t>(per_worker) * workers()),
+                            &strangers);
+  EXPECT_THAT(strangers, ::testing::IsEmpty());
+  for (int i = 0; i < workers(); ++i) {
+    EXPECT_EQ(ran[i], sent[i]) << WorkerName(pool.channels()[i])
+                               << " must run the codes sent to it, each once, in order";
+  }
+  ShutdownResult shutdown = pool.Shutdown();
+  ASSERT_TRUE(shutdown.finished) << shutdown.diagnosis;
+  std::vector<std::string> late_strangers;
+  auto extra = CodesByChannel(pool, pool.DrainRecords(), &late_strangers);
+  for (int i = 0; i < workers(); ++i) {
+    EXPECT_THAT(extra[i], ::testing::IsEmpty())
+        << WorkerName(pool.channels()[i]) << " ran tasks nobody sent it, or ran some twice";
+  }
+  EXPECT_THAT(late_strangers, ::testing::IsEmpty());
+  EXPECT_TRUE(ExitedWith(pool.Exit(), 0));
+}
+
+IPC_TEST_P(PoolDispatch, BurstOfCodesArrivesWhole, "POOL.DISPATCH.CODES_WHOLE") {
+  PoolMaster pool(workers(), /*capture_stderr=*/true);
+  ASSERT_EQ(pool.failure(), "");
+  // Enough that workers read while the master writes, so reads meet writes at every offset.
+  const int rounds = 32;
+  std::vector<ipc::TaskCode> codes;
+  std::vector<std::vector<ipc::TaskCode>> expected(workers());
+  for (int k = 0; k < rounds * workers(); ++k) {
+    codes.push_back(TaskCode((k * 13) % kTaskCount));
+    expected[k % workers()].push_back(codes.back());
+  }
+  std::optional<std::vector<ipc::Delivery>> deliveries = pool.Dispatch(codes);
+  ASSERT_TRUE(deliveries) << pool.failure();
+  std::vector<std::string> strangers;
+  auto ran = CodesByChannel(pool, pool.ReadRecords(codes.size()), &strangers);
+  EXPECT_THAT(strangers, ::testing::IsEmpty());
+  for (int i = 0; i < workers(); ++i) {
+    EXPECT_EQ(ran[i], expected[i]) << WorkerName(pool.channels()[i])
+                                   << ": a missing code was torn (it became an unknown code)";
+  }
+  // Once the workers are gone, everything they read has been handled: a torn, split or padded
+  // code shows up as an unknown one.
+  ShutdownResult shutdown = pool.Shutdown();
+  EXPECT_TRUE(shutdown.finished) << shutdown.diagnosis;
+  EXPECT_THAT(pool.ReadStderr(), ::testing::Not(::testing::HasSubstr("unknown task code")))
+      << "the workers read codes that were never sent";
+  EXPECT_TRUE(ExitedWith(pool.Exit(), 0));
+}
+
+IPC_TEST_P(PoolDispatch, UnknownCodeIsReportedAndWorkerGoesOn, "POOL.TASK.UNKNOWN_REPORTED") {
+  PoolMaster pool(workers(), /*capture_stderr=*/true);
+  ASSERT_EQ(pool.failure(), "");
+  for (int i = 0; i < workers(); ++i) {
+    ASSERT_EQ(pool.Send(i, kUnknownCode), std::optional<int>(0)) << pool.failure();
+    ASSERT_EQ(pool.Send(i, TaskCode(i % kTaskCount)), std::optional<int>(0)) << pool.failure();
+  }
+  std::vector<std::string> strangers;
+  auto ran = CodesByChannel(pool, pool.ReadRecords(workers()), &strangers);
+  EXPECT_THAT(strangers, ::testing::IsEmpty());
+  for (int i = 0; i < workers(); ++i) {
+    EXPECT_EQ(ran[i], std::vector<ipc::TaskCode>{TaskCode(i % kTaskCount)})
+        << WorkerName(pool.channels()[i]) << " must go on after an unknown code";
+  }
+  std::string needle = "unknown task code " + std::to_string(kUnknownCode);
+  std::string err = pool.ReadStderr();
+  for (const ChannelView& c : pool.channels()) {
+    EXPECT_THAT(err,
+                ::testing::HasSubstr(c.name + " (worker " + std::to_string(c.pid) + "): " + needle))
+        << WorkerName(c) << " must report the unknown code on standard error";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, PoolDispatch, ::testing::ValuesIn(kPoolSizes), PoolSizeName);
+
+}  // namespace
+}  // namespace ipcconf

@@ -1,0 +1,69 @@
+#include "conformance/pool/pool_fixture.h"
+
+#include <poll.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fixtures/blocked.h"
+#include "ipc/unique_fd.h"
+
+namespace ipcconf {
+
+std::string PoolSizeName(const ::testing::TestParamInfo<int>& info) {
+  return "N" + std::to_string(info.param);
+}
+
+std::string WorkerName(const ChannelView& c) {
+  return "worker " + std::to_string(c.pid) + " (" + c.name + ")";
+}
+
+::testing::AssertionResult SettleWorkers(PoolMaster& pool) {
+  for (size_t i = 0; i < pool.channels().size(); ++i) {
+    std::optional<int> sent = pool.Send(i, TaskCode(0));
+    if (!sent || *sent != 0) {
+      return ::testing::AssertionFailure()
+             << "sending a first task to " << WorkerName(pool.channels()[i])
+             << " failed: " << (sent ? strerror(*sent) : pool.failure());
+    }
+  }
+  size_t got = pool.ReadRecords(pool.channels().size()).size();
+  if (got != pool.channels().size()) {
+    return ::testing::AssertionFailure()
+           << "only " << got << " of " << pool.channels().size() << " workers ran their first task";
+  }
+  for (const ChannelView& c : pool.channels()) {
+    ::testing::AssertionResult asleep = WaitUntilBlocked(c.pid);
+    if (!asleep) return asleep << " (" << WorkerName(c) << " after its first task)";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+bool WaitUntilDead(pid_t pid) {
+  ipc::UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return false;
+  pollfd p{pidfd.get(), POLLIN, 0};
+  return poll(&p, 1, static_cast<int>(kEventBound.count())) == 1;
+}
+
+std::vector<std::vector<ipc::TaskCode>> CodesByChannel(const PoolMaster& pool,
+                                                       const std::vector<TaskRecord>& records,
+                                                       std::vector<std::string>* strangers) {
+  std::vector<std::vector<ipc::TaskCode>> by_channel(pool.channels().size());
+  for (const TaskRecord& r : records) {
+    bool known = false;
+    for (size_t i = 0; i < pool.channels().size() && !known; ++i) {
+      if (pool.channels()[i].pid != r.pid) continue;
+      by_channel[i].push_back(r.code);
+      known = true;
+    }
+    if (!known) {
+      strangers->push_back("task " + std::to_string(r.code) + " ran in process " +
+                           std::to_string(r.pid) + ", which is no worker of the pool" +
+                           (r.pid == pool.pid() ? " (it is the master)" : ""));
+    }
+  }
+  return by_channel;
+}
+
+}  // namespace ipcconf

@@ -1,0 +1,42 @@
+// What every pool test shares: the number of workers as the parameter, and the steps that bring
+// a pool to a known state before it is inspected.
+#ifndef IPCCONF_CONFORMANCE_POOL_POOL_FIXTURE_H_
+#define IPCCONF_CONFORMANCE_POOL_POOL_FIXTURE_H_
+
+#include <string>
+#include <vector>
+
+#include "conformance/pool/pool_master.h"
+#include "gtest/gtest.h"
+
+namespace ipcconf {
+
+class PoolTest : public ::testing::TestWithParam<int> {
+ protected:
+  int workers() const { return GetParam(); }
+};
+
+// Pool sizes: the lone worker, the smallest and an odd pool where one worker inherits from
+// another, a typical pool, and a large one.
+inline constexpr int kPoolSizes[] = {1, 2, 3, 8, 64};
+std::string PoolSizeName(const ::testing::TestParamInfo<int>& info);
+
+// Sends one task to each worker and waits for all of them to run and sleep again: every worker
+// is past its set-up (its closes and dup2) once this returns true.
+::testing::AssertionResult SettleWorkers(PoolMaster& pool);
+
+// "worker 4127 (Channel-2)".
+std::string WorkerName(const ChannelView& c);
+
+// Waits (bounded) until `pid` has ended; true if it did.
+bool WaitUntilDead(pid_t pid);
+
+// The records grouped by the channel whose worker sent them; records from any other process are
+// reported in `strangers`.
+std::vector<std::vector<ipc::TaskCode>> CodesByChannel(const PoolMaster& pool,
+                                                       const std::vector<TaskRecord>& records,
+                                                       std::vector<std::string>* strangers);
+
+}  // namespace ipcconf
+
+#endif  // IPCCONF_CONFORMANCE_POOL_POOL_FIXTURE_H_
