@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import checks  # noqa: E402
 import reports  # noqa: E402
+import runner  # noqa: E402
 import submission  # noqa: E402
 from runner import Tools  # noqa: E402
 
@@ -56,7 +57,11 @@ def grade_one(folder, tools, rubric_dir, lab=None):
             return name, lab, reports.score(rubric, verdicts), []
         bins = submission.pick_binaries(manifest, made)
         verdicts = [(build_id, True, "ok")] + checks.CHECKS[lab](tools, build_dir, bins, manifest)
-        return name, lab, reports.score(rubric, verdicts), []
+        notes = [f"contained by {runner.last_containment}"]
+        if runner.last_containment.startswith("weak"):
+            notes.append("containment is weaker here: a program that escapes its process tree "
+                         "or keeps System V objects may outlive the grading")
+        return name, lab, reports.score(rubric, verdicts), notes
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

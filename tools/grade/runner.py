@@ -39,6 +39,10 @@ class Run:
         return self.report.get("scenario", {})
 
 
+# How the last run was contained (the same for every run of a machine): said in the report.
+last_containment = ""
+
+
 def _uid_for_run():
     # A uid of its own per concurrent run: RLIMIT_NPROC counts per uid, so parallel gradings
     # must not share one. Even numbers; the shm client runs as uid + 1.
@@ -99,6 +103,8 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
         with open(log, errors="replace") as f:
             lines = [line.split(" ", 6) for line in f.read().splitlines() if line]
         leftovers = _remove_fifos(workdir, fifo_path)
+        global last_containment
+        last_containment = report.get("containment", last_containment)
         return Run(report, lines, leftovers)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
