@@ -1,0 +1,137 @@
+"""Every sample submission (fixtures/submissions) gets its expected verdict from the grader.
+
+Also: bad input gives exit 2 and one line; the time warp changes no verdict; nothing is left
+running, no System V object and no FIFO remain after grading all samples.
+"""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SANDBOX = os.path.abspath("tools/grade/grade_sandbox")
+OBSERVER = os.path.abspath("tools/grade/libgrade_observer.so")
+GRADE = os.path.abspath("tools/grade/grade.py")
+SAMPLES = os.path.abspath("fixtures/submissions")
+RUBRICS = os.path.abspath("conformance/programs")
+
+
+def grade(*args, warp=100):
+    return subprocess.run(
+        [sys.executable, GRADE, "--sandbox", SANDBOX, "--observer", OBSERVER, "--rubrics",
+         RUBRICS, "--warp", str(warp), *args], capture_output=True, text=True, timeout=600)
+
+
+def graders_left():
+    """Processes of the grading uids (61000..64999) or of a grading folder."""
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                uid = int(next(l for l in f if l.startswith("Uid:")).split()[1])
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except (OSError, StopIteration, ValueError):
+            continue
+        if 61000 <= uid < 65000 or "/grade-run-" in cwd:
+            left.append(f"pid {pid} uid {uid} cwd {cwd}")
+    return left
+
+
+def sysv_rows():
+    rows = []
+    for kind in ("shm", "sem", "msg"):
+        with open(f"/proc/sysvipc/{kind}") as f:
+            rows += [f"{kind}: {l.strip()}" for l in f.readlines()[1:] if l.strip()]
+    return rows
+
+
+def fifos_under(folder):
+    return [os.path.join(r, n) for r, ds, fs in os.walk(folder) for n in fs
+            if os.path.exists(os.path.join(r, n)) and
+            not os.path.isfile(os.path.join(r, n))]
+
+
+class SamplesTest(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="samples-test-")
+        os.chmod(cls.tmp, 0o755)  # the programs' own uids must reach their run folders
+        os.environ["TMPDIR"] = cls.tmp  # every scratch folder of the grader is under it
+        tempfile.tempdir = None
+        cls.sysv_before = sysv_rows()
+        cls.batch_in = os.path.join(cls.tmp, "in")
+        shutil.copytree(SAMPLES, cls.batch_in)
+        os.mkdir(os.path.join(cls.batch_in, "bad_empty"))
+        cls.out = os.path.join(cls.tmp, "out")
+        cls.batch = grade("--batch", cls.batch_in, "-j", "2", "--output", cls.out)
+        with open(os.path.join(cls.out, "scores.csv")) as f:
+            cls.rows = {r["submission"]: r for r in csv.DictReader(f)}
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_batch_grades_every_sample_as_expected(self):
+        self.assertEqual(self.batch.returncode, 2, self.batch.stderr)  # bad_* rows are errors
+        names = [n for n in os.listdir(SAMPLES) if os.path.isdir(os.path.join(SAMPLES, n))]
+        self.assertGreaterEqual(len([n for n in names if not n.startswith("bad_")]), 12)
+        for name in names:
+            with self.subTest(sample=name):
+                with open(os.path.join(SAMPLES, name, "expected.json")) as f:
+                    expected = json.load(f)
+                row = self.rows[name]
+                if "error" in expected:
+                    self.assertIn(expected["error"], row["error"])
+                    continue
+                self.assertEqual(row["error"], "")
+                with open(os.path.join(self.out, name, "results.json")) as f:
+                    got = json.load(f)
+                verdicts = {t["name"]: t["status"] == "passed" for t in got["tests"]}
+                reasons = {t["name"]: t["output"] for t in got["tests"]}
+                self.assertEqual(verdicts, expected["checks"], reasons)
+                self.assertEqual(got["score"], expected["score"])
+                if name.endswith("_ok"):
+                    self.assertEqual(got["score"], sum(t["max_score"] for t in got["tests"]))
+
+    def test_empty_folder_is_a_row_with_its_reason(self):
+        self.assertIn("the folder is empty", self.rows["bad_empty"]["error"])
+
+    def test_nothing_is_left_after_grading_all_samples(self):
+        self.assertEqual(graders_left(), [])
+        self.assertEqual(sysv_rows(), self.sysv_before)
+        self.assertEqual(fifos_under(self.tmp), [])
+
+    def test_bad_input_is_one_line_and_exit_2(self):
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty, exist_ok=True)
+        for folder, says in ((os.path.join(self.tmp, "missing"), "no such folder"),
+                             (empty, "the folder is empty"),
+                             (os.path.join(SAMPLES, "bad_two_labs"), "two labs"),
+                             (os.path.join(SAMPLES, "bad_malformed_manifest"),
+                              "malformed manifest")):
+            with self.subTest(folder=folder):
+                done = grade(folder)
+                self.assertEqual(done.returncode, 2, done.stdout + done.stderr)
+                self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
+                self.assertIn(says, done.stderr)
+
+    def test_time_warp_changes_no_verdict(self):
+        for name in ("pool_ok", "pool_one_worker", "fifo_ok", "shm_ok"):
+            with self.subTest(sample=name):
+                verdicts = []
+                for warp in (0, 100):
+                    path = os.path.join(self.tmp, f"{name}-{warp}.json")
+                    grade(os.path.join(SAMPLES, name), "--json", path, warp=warp)
+                    with open(path) as f:
+                        verdicts.append([(t["name"], t["status"]) for t in json.load(f)["tests"]])
+                self.assertEqual(verdicts[0], verdicts[1])
+
+
+if __name__ == "__main__":
+    unittest.main()

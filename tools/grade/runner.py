@@ -1,0 +1,127 @@
+"""Runs one scenario of a lab in grade_sandbox and returns what it observed.
+
+Each run gets a fresh copy of the build folder as its working directory, a log file for the
+observing preload library, and (as root) its own unprivileged uid. FIFOs a run leaves behind
+are reported and removed.
+"""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Tools:
+    sandbox: str
+    observer: str
+    warp: int = 100          # sleeps divided by this (0: real time)
+    bound_ms: int = 4000     # how long something that should happen may take
+
+
+@dataclass
+class Run:
+    report: dict
+    log: list                # the preload's lines, split in fields
+    leftover_fifos: list = field(default_factory=list)
+
+    def program(self, role):
+        for p in self.report.get("programs", []):
+            if p["role"] == role:
+                return p
+        return {"role": role, "ended": False, "stdout": "", "stderr": "", "hang": "never started"}
+
+    @property
+    def scenario(self):
+        return self.report.get("scenario", {})
+
+
+# How the last run was contained (the same for every run of a machine): said in the report.
+last_containment = ""
+
+
+def _uid_for_run():
+    # A uid of its own per concurrent run: RLIMIT_NPROC counts per uid, so parallel gradings
+    # must not share one. Even numbers; the shm client runs as uid + 1.
+    return 61000 + 2 * (os.getpid() % 2000)
+
+
+def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_args=(),
+                 stdin_text=None, client_stdin_text=None, children=None, tasks=None,
+                 fifo_path=None):
+    scratch = tempfile.mkdtemp(prefix="grade-run-")
+    try:
+        workdir = os.path.join(scratch, "run")
+        shutil.copytree(build_dir, workdir)
+        log = os.path.join(scratch, "observer.log")
+        open(log, "w").close()
+        os.chmod(log, 0o666)
+        # The unprivileged uid cannot reach a library in the builder's home: a readable copy.
+        observer = shutil.copy(tools.observer, os.path.join(scratch, "observer.so"))
+        os.chmod(observer, 0o755)
+        os.chmod(scratch, 0o755)
+        command = [tools.sandbox, "--scenario", scenario, "--workdir", workdir,
+                   "--report", os.path.join(scratch, "report.json"), "--log", log,
+                   "--preload", observer, "--warp", str(tools.warp),
+                   "--bound", str(tools.bound_ms), "--main", os.path.join(workdir,
+                                                                         os.path.basename(main))]
+        if os.geteuid() == 0:
+            uid = _uid_for_run()
+            command += ["--uid", str(uid)]
+            for root, dirs, files in os.walk(workdir):
+                for name in dirs + files + ["."]:
+                    os.lchown(os.path.join(root, name), uid, uid)
+            os.chmod(workdir, 0o777)
+        for a in args:
+            command += ["--arg", a]
+        if client:
+            command += ["--client", os.path.join(workdir, os.path.basename(client))]
+            for a in client_args:
+                command += ["--client-arg", a]
+        for flag, text in (("--stdin", stdin_text), ("--client-stdin", client_stdin_text)):
+            if text is not None:
+                path = os.path.join(scratch, flag.strip("-") + ".txt")
+                with open(path, "w") as f:
+                    f.write(text)
+                os.chmod(path, 0o644)
+                command += [flag, path]
+        if children is not None:
+            command += ["--children", str(children)]
+        if tasks:
+            command += ["--tasks", ",".join(str(t) for t in tasks)]
+        if fifo_path:
+            command += ["--fifo", fifo_path]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        try:
+            with open(os.path.join(scratch, "report.json")) as f:
+                report = json.load(f)
+        except (OSError, ValueError):
+            report = {"error": f"the sandbox failed (exit {done.returncode}): {done.stderr.strip()}"}
+        with open(log, errors="replace") as f:
+            lines = [line.split(" ", 6) for line in f.read().splitlines() if line]
+        leftovers = _remove_fifos(workdir, fifo_path)
+        global last_containment
+        last_containment = report.get("containment", last_containment)
+        return Run(report, lines, leftovers)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _remove_fifos(workdir, fifo_path):
+    """FIFOs under the run folder, and at an absolute agreed path: reported, then removed."""
+    found = []
+    candidates = [os.path.join(root, n) for root, dirs, files in os.walk(workdir)
+                  for n in files + dirs]
+    if fifo_path and os.path.isabs(fifo_path):
+        candidates.append(fifo_path)
+    for path in candidates:
+        try:
+            if stat.S_ISFIFO(os.lstat(path).st_mode):
+                found.append(os.path.relpath(path, workdir) if path.startswith(workdir) else path)
+                os.unlink(path)
+        except OSError:
+            pass
+    return found

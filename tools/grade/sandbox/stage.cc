@@ -1,0 +1,310 @@
+#include "tools/grade/sandbox/stage.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include "fixtures/proc.h"
+#include "tools/grade/sandbox/json.h"
+
+namespace grade {
+namespace {
+
+std::string Array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  return out + "]";
+}
+
+// Rows of /proc/sysvipc/KIND (header dropped) of this IPC namespace.
+std::vector<std::string> SysvRows(const std::string& kind) {
+  std::istringstream in(ipcconf::ReadSmallFile("/proc/sysvipc/" + kind));
+  std::vector<std::string> rows;
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(' ') != std::string::npos) rows.push_back(line);
+  }
+  return rows;
+}
+
+std::set<std::string> g_baseline;  // rows present before the programs ran (weak mode: host's)
+
+void SetCloexecPipe(int fds[2]) {
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    std::perror("grade sandbox: pipe2");
+    _exit(3);
+  }
+}
+
+}  // namespace
+
+std::string SysvipcJson() {
+  JsonObject all;
+  for (const char* kind : {"shm", "sem", "msg"}) {
+    std::vector<std::string> rows;
+    for (const std::string& row : SysvRows(kind)) {
+      if (!g_baseline.count(std::string(kind) + row.substr(0, 30))) rows.push_back(Quote(row));
+    }
+    all.Add(kind, Array(rows));
+  }
+  return all.Text();
+}
+
+std::string Program::Json() const {
+  JsonObject o;
+  o.Str("role", role).Num("pid", pid).Bool("ended", ended).Num("elapsed_ms", ended_ms - started_ms);
+  if (ended && WIFEXITED(status)) o.Num("exit_code", WEXITSTATUS(status));
+  if (ended && WIFSIGNALED(status)) o.Num("signal", WTERMSIG(status));
+  o.Bool("flooded", flooded).Str("stdout", out).Str("stderr", err).Str("hang", hang);
+  return o.Text();
+}
+
+Stage::Stage(StageOptions options, Strength strength)
+    : options_(std::move(options)), strength_(strength) {
+  start_ms_ = NowMs();
+  for (const char* kind : {"shm", "sem", "msg"}) {
+    for (const std::string& row : SysvRows(kind)) g_baseline.insert(kind + row.substr(0, 30));
+  }
+}
+
+long Stage::NowMs() const {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+Program& Stage::Start(const std::string& role, const std::vector<std::string>& argv,
+                      const std::string& stdin_spec, bool other_identity) {
+  programs_.push_back(std::make_unique<Program>());
+  Program& p = *programs_.back();
+  p.role = role;
+  int out[2], err[2], in[2] = {-1, -1};
+  SetCloexecPipe(out);
+  SetCloexecPipe(err);
+  if (stdin_spec == "pipe") SetCloexecPipe(in);
+  p.started_ms = NowMs();
+  p.pid = fork();
+  if (p.pid == 0) {
+    int in_fd = in[0];
+    if (stdin_spec != "pipe") {
+      in_fd = open(stdin_spec.empty() ? "/dev/null" : stdin_spec.c_str(), O_RDONLY);
+    }
+    dup2(in_fd, 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+    signal(SIGPIPE, SIG_DFL);
+    if (chdir(options_.workdir.c_str()) != 0) _exit(125);
+    ApplyLimitsAndIdentity(options_.limits,
+                           other_identity ? options_.other_identity : options_.main_identity);
+    std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+                                    "HOME=" + options_.workdir};
+    if (!options_.preload.empty()) {
+      env.push_back("LD_PRELOAD=" + options_.preload);
+      env.push_back("GRADE_LOG=" + options_.log);
+      env.push_back("GRADE_WARP=" + std::to_string(options_.warp));
+    }
+    std::vector<char*> args, envp;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    args.push_back(nullptr);
+    envp.push_back(nullptr);
+    execve(args[0], args.data(), envp.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  if (in[0] >= 0) close(in[0]);
+  p.out_fd = out[0];
+  p.err_fd = err[0];
+  p.stdin_fd = in[1];
+  return p;
+}
+
+void Stage::Feed(Program& p, const std::string& text) {
+  if (p.stdin_fd < 0) return;
+  // Small inputs fit the pipe; a reader that never reads must not block the grader.
+  fcntl(p.stdin_fd, F_SETFL, O_NONBLOCK);
+  ssize_t n = write(p.stdin_fd, text.data(), text.size());
+  (void)n;
+}
+
+void Stage::CloseStdin(Program& p) {
+  if (p.stdin_fd >= 0) close(p.stdin_fd);
+  p.stdin_fd = -1;
+}
+
+void Stage::Pump(long ms) {
+  std::vector<pollfd> fds;
+  std::vector<std::pair<Program*, bool>> owners;  // program, is stderr
+  for (auto& p : programs_) {
+    for (bool is_err : {false, true}) {
+      int fd = is_err ? p->err_fd : p->out_fd;
+      if (fd >= 0) {
+        fds.push_back({fd, POLLIN, 0});
+        owners.push_back({p.get(), is_err});
+      }
+    }
+  }
+  if (fds.empty()) {
+    usleep(static_cast<useconds_t>(ms) * 1000);
+  } else if (poll(fds.data(), fds.size(), static_cast<int>(ms)) > 0) {
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (!fds[i].revents) continue;
+      Program* p = owners[i].first;
+      int& fd = owners[i].second ? p->err_fd : p->out_fd;
+      std::string& text = owners[i].second ? p->err : p->out;
+      char buf[8192];
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fd);
+        fd = -1;
+        continue;
+      }
+      text.append(buf, static_cast<size_t>(std::min<long>(n, options_.output_cap - text.size())));
+      if (static_cast<long>(text.size()) >= options_.output_cap) {
+        p->flooded = flood_ = true;  // stopped at once: the rest of the run is meaningless
+        KillAll();
+        return;
+      }
+    }
+  }
+  Reap();
+  Sample();
+}
+
+void Stage::Reap() {
+  int status = 0;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    bool ours = false;
+    for (auto& p : programs_) {
+      if (p->pid == pid) {
+        p->ended = true;
+        p->status = status;
+        p->ended_ms = NowMs();
+        ours = true;
+      }
+    }
+    if (ours) continue;
+    // Nobody waited for it: its parent ended first, so it came to this init.
+    JsonObject o;
+    o.Num("pid", pid).Str("comm", seen_[pid]);
+    o.Bool("was_zombie", zombie_of_.count(pid) > 0);
+    o.Num("parent", zombie_of_.count(pid) ? zombie_of_[pid] : 0);
+    orphans_.push_back(o.Text());
+  }
+}
+
+void Stage::Sample() {
+  std::vector<pid_t> all = Descendants(getpid());
+  max_processes_ = std::max(max_processes_, static_cast<int>(all.size()));
+  for (pid_t pid : all) {
+    ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
+    if (!s.exists) continue;
+    seen_[pid] = s.comm;
+    if (s.state == 'Z' && s.ppid != getpid()) zombie_of_[pid] = s.ppid;
+  }
+}
+
+bool Stage::WaitFor(const std::function<bool()>& done, long bound_ms) {
+  const long deadline = NowMs() + bound_ms;
+  for (;;) {
+    if (done()) return true;
+    if (flood_ || NowMs() >= deadline) return false;
+    Pump(std::min(5L, deadline - NowMs()));
+  }
+}
+
+bool Stage::WaitEnd(Program& p, long bound_ms) {
+  if (WaitFor([&p] { return p.ended; }, bound_ms)) return true;
+  if (p.hang.empty() && !flood_) p.hang = DescribeAll();
+  return false;
+}
+
+std::string Stage::DescribeAll() const {
+  std::string out;
+  for (pid_t pid : Descendants(getpid())) {
+    ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
+    out += s.Describe() + " (parent " + std::to_string(s.ppid) + ")\n";
+  }
+  return out;
+}
+
+std::string Stage::SnapshotJson() const {
+  std::vector<std::string> procs;
+  for (pid_t pid : Descendants(getpid())) {
+    ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
+    if (!s.exists) continue;
+    std::vector<std::string> fds;
+    for (const auto& [fd, target] : ipcconf::ReadFdTable(pid)) {
+      std::optional<int> flags = ipcconf::ReadFdFlags(pid, fd);
+      int mode = flags ? (*flags & O_ACCMODE) : -1;
+      JsonObject f;
+      f.Num("fd", fd).Str("target", target);
+      f.Str("mode", mode == O_RDONLY ? "r" : mode == O_WRONLY ? "w" : mode == O_RDWR ? "rw" : "?");
+      fds.push_back(f.Text());
+    }
+    JsonObject o;
+    o.Num("pid", pid).Num("ppid", s.ppid).Str("comm", s.comm).Str("state", std::string(1, s.state));
+    o.Str("call", s.syscall_nr ? ipcconf::SyscallName(*s.syscall_nr) : "");
+    o.Str("describe", s.Describe()).Add("fds", Array(fds));
+    procs.push_back(o.Text());
+  }
+  return Array(procs);
+}
+
+void Stage::KillAll() {
+  KillEverythingBelow(strength_);
+  for (auto& p : programs_) {
+    if (!p->ended) {
+      p->ended = true;
+      p->status = SIGKILL;  // as a wait status: killed by SIGKILL
+      p->ended_ms = NowMs();
+    }
+  }
+}
+
+std::string Stage::ReportJson(const std::string& scenario_json) {
+  Reap();
+  std::string sysv = SysvipcJson();  // before the namespace goes: what the programs left
+  if (strength_ == Strength::kWeak) {
+    // No IPC namespace: remove what appeared during the run ourselves.
+    for (const std::string& row : SysvRows("shm")) {
+      if (!g_baseline.count("shm" + row.substr(0, 30))) {
+        std::istringstream fields(row);
+        long key = 0, id = -1;
+        fields >> key >> id;
+        if (id >= 0) shmctl(static_cast<int>(id), IPC_RMID, nullptr);
+      }
+    }
+  }
+  KillAll();
+  std::vector<std::string> progs;
+  for (auto& p : programs_) progs.push_back(p->Json());
+  JsonObject o;
+  o.Str("containment", StrengthName(strength_)).Num("elapsed_ms", NowMs() - start_ms_);
+  o.Add("programs", Array(progs)).Add("orphans", Array(orphans_));
+  o.Num("max_processes", max_processes_).Bool("fork_bomb", fork_bomb()).Bool("flooded", flood_);
+  o.Add("sysvipc", sysv).Add("scenario", scenario_json);
+  return o.Text();
+}
+
+}  // namespace grade
