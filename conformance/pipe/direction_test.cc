@@ -21,7 +21,7 @@ class PipeDirection : public PipeTest {
   // bounded, so a subject that lost the bytes fails the test instead of blocking it.
   std::string ReadWhatIsThere(int fd) {
     char buf[256];
-    ssize_t n = ReadWithin(fd, buf, sizeof buf);
+    ssize_t n = ReadWithin(fd, buf, sizeof buf, kAlreadyInPipe);
     if (n < 0) {
       ADD_FAILURE() << "read(" << fd
                     << ") of bytes already in the pipe failed: " << ErrnoName(errno);
@@ -132,7 +132,7 @@ IPC_TEST_P(PipeTwoWay, SecondPipeCarriesTheReply, "PIPE.DIR.TWO_WAY_NEEDS_TWO_PI
   EXPECT_TRUE(ExitedWith(answerer.Wait(), 0))
       << "exit 1: the request never arrived; 2: it arrived changed; 3: writing the reply failed";
   char buf[16];
-  SyscallResult got = SYS(ReadWithin(up.read.get(), buf, sizeof buf));
+  SyscallResult got = SYS(ReadWithin(up.read.get(), buf, sizeof buf, kAlreadyInPipe));
   ASSERT_THAT(got, SyscallSucceeds());
   EXPECT_EQ(std::string(buf, static_cast<size_t>(got.value)), kReply);
 }

@@ -90,7 +90,7 @@ IPC_TEST_P(PipePoll, PollinOnlyWithData, "PIPE.POLL.POLLIN_WITH_DATA") {
   short got = ReadyNow(r(), POLLIN);
   EXPECT_TRUE(got & POLLIN) << "one byte is in the pipe: expected POLLIN, got " << Events(got);
   char c;
-  ASSERT_THAT(SYS(ReadWithin(r(), &c, 1)), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(SYS(ReadWithin(r(), &c, 1, kAlreadyInPipe)), SyscallSucceedsWithValue(1));
   got = ReadyNow(r(), POLLIN);
   EXPECT_EQ(got, 0) << "after the only byte was read: expected no event, got " << Events(got);
 }
@@ -131,7 +131,7 @@ IPC_TEST_P(PipePoll, PollhupOnceLastWriterCloses, "PIPE.POLL.POLLHUP_NO_WRITERS"
   EXPECT_EQ(got & (POLLIN | POLLHUP), POLLIN | POLLHUP)
       << "no writer and 2 bytes left: expected POLLIN|POLLHUP, got " << Events(got);
   char buf[2];
-  ASSERT_THAT(SYS(ReadWithin(r(), buf, 2)), SyscallSucceedsWithValue(2));
+  ASSERT_THAT(SYS(ReadWithin(r(), buf, 2, kAlreadyInPipe)), SyscallSucceedsWithValue(2));
   got = ReadyNow(r(), POLLIN);
   EXPECT_TRUE(got & POLLHUP) << "no writer, drained: expected POLLHUP, got " << Events(got);
 }
@@ -150,7 +150,7 @@ IPC_TEST_P(PipePoll, SelectMarksReadEndReadableOnDataOrEndOfFile, "PIPE.POLL.SEL
   ASSERT_THAT(SYS(write(w(), "d", 1)), SyscallSucceedsWithValue(1));
   EXPECT_TRUE(SelectNow(r()).first) << "one byte in the pipe: the read end is readable";
   char c;
-  ASSERT_THAT(SYS(ReadWithin(r(), &c, 1)), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(SYS(ReadWithin(r(), &c, 1, kAlreadyInPipe)), SyscallSucceedsWithValue(1));
   EXPECT_FALSE(SelectNow(r()).first) << "drained, writer open: the read end is not readable";
   ends_.write.reset();
   EXPECT_TRUE(SelectNow(r()).first)

@@ -46,11 +46,12 @@ IPC_TEST_P(PipeByteStream, OneReadReturnsSeveralWrites, "PIPE.PROP.BYTE_STREAM_M
   for (int i = 1; i <= 20; ++i) {
     std::string piece(static_cast<size_t>(i), static_cast<char>('a' + i));
     // Bounded: a subject whose pipe fills up after a few small writes fails, not hangs.
-    ASSERT_THAT(SYS(WriteWithin(w(), piece.data(), piece.size())), SyscallSucceedsWithValue(i));
+    ASSERT_THAT(SYS(WriteWithin(w(), piece.data(), piece.size(), kAlreadyInPipe)),
+                SyscallSucceedsWithValue(i));
     all += piece;
   }
   std::vector<char> buf(all.size());
-  SyscallResult got = SYS(ReadWithin(r(), buf.data(), buf.size()));
+  SyscallResult got = SYS(ReadWithin(r(), buf.data(), buf.size(), kAlreadyInPipe));
   ASSERT_THAT(got, SyscallSucceedsWithValue(all.size()))
       << "a read() asking for N bytes, with at least N in the pipe, returns N across the "
          "boundaries of the 20 writes";
@@ -60,21 +61,21 @@ IPC_TEST_P(PipeByteStream, OneReadReturnsSeveralWrites, "PIPE.PROP.BYTE_STREAM_M
 IPC_TEST_P(PipeByteStream, SeveralReadsShareOneWrite, "PIPE.PROP.BYTE_STREAM_SPLITS") {
   std::string one_write(500, '\0');
   for (size_t i = 0; i < one_write.size(); ++i) one_write[i] = static_cast<char>(i * 7 % 251);
-  ASSERT_THAT(SYS(WriteWithin(w(), one_write.data(), one_write.size())),
+  ASSERT_THAT(SYS(WriteWithin(w(), one_write.data(), one_write.size(), kAlreadyInPipe)),
               SyscallSucceedsWithValue(one_write.size()));
   // Reads of 1, 2, 3, ... bytes: each gets exactly what it asks for, in order.
   std::string got;
   char buf[64];
   for (size_t size = 1; got.size() < one_write.size(); ++size) {
     size_t want = std::min(size, one_write.size() - got.size());
-    ASSERT_THAT(SYS(ReadWithin(r(), buf, want)), SyscallSucceedsWithValue(want))
+    ASSERT_THAT(SYS(ReadWithin(r(), buf, want, kAlreadyInPipe)), SyscallSucceedsWithValue(want))
         << "read number " << size << ", after " << got.size() << " of " << one_write.size()
         << " bytes";
     got.append(buf, want);
   }
   EXPECT_EQ(got, one_write);
   ends_.write.reset();
-  EXPECT_THAT(SYS(ReadWithin(r(), buf, 1)), SyscallSucceedsWithValue(0))
+  EXPECT_THAT(SYS(ReadWithin(r(), buf, 1, kAlreadyInPipe)), SyscallSucceedsWithValue(0))
       << "the reads took the whole write: nothing may be left before end of file";
 }
 
