@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,18 +92,27 @@ Strength RunContained(const std::function<int(Strength)>& init, long wall_ms, bo
   }
   *overran = false;
   const long deadline = NowMs() + wall_ms;
+  // Waits on a pidfd for the init's end; only a kernel without pidfd_open polls waitpid.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   for (;;) {
     int status = 0;
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) break;
-    if (NowMs() > deadline) {
+    const long left = deadline - NowMs();
+    if (left < 0) {
       *overran = true;
       kill(pid, SIGKILL);  // ends the PID namespace; in the weak mode the loop below cleans up
       waitpid(pid, &status, 0);
       break;
     }
-    usleep(2000);
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      poll(&p, 1, static_cast<int>(left) + 1);
+    } else {
+      usleep(2000);  // no pidfd: polling interval of waitpid
+    }
   }
+  if (pidfd >= 0) close(pidfd);
   if (strength == Strength::kWeak) KillEverythingBelow(strength);
   return strength;
 }
