@@ -26,9 +26,15 @@ def grade(*args, warp=100):
          RUBRICS, "--warp", str(warp), *args], capture_output=True, text=True, timeout=600)
 
 
-def graders_left():
-    """Processes of the grading uids (61000..64999) or of a grading folder."""
+def graders_left(tmp):
+    """Processes whose folder is under `tmp`, where this test's grader makes every run folder.
+
+    Only those: the grading uids (61000..64999) and folder names are shared with any other
+    grader on the host (a parallel run of this test, someone grading by hand), whose processes
+    are not this test's business.
+    """
     left = []
+    tmp = os.path.realpath(tmp) + "/"
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/status") as f:
@@ -36,7 +42,7 @@ def graders_left():
             cwd = os.readlink(f"/proc/{pid}/cwd")
         except (OSError, StopIteration, ValueError):
             continue
-        if 61000 <= uid < 65000 or "/grade-run-" in cwd:
+        if (cwd + "/").startswith(tmp):
             left.append(f"pid {pid} uid {uid} cwd {cwd}")
     return left
 
@@ -103,7 +109,7 @@ class SamplesTest(unittest.TestCase):
         self.assertIn("the folder is empty", self.rows["bad_empty"]["error"])
 
     def test_nothing_is_left_after_grading_all_samples(self):
-        self.assertEqual(graders_left(), [])
+        self.assertEqual(graders_left(self.tmp), [])
         self.assertEqual(sysv_rows(), self.sysv_before)
         self.assertEqual(fifos_under(self.tmp), [])
 
