@@ -42,8 +42,6 @@ class FifoDefect : public ::testing::TestWithParam<DefectRow> {};
 
 TEST_P(FifoDefect, EachAssertionItMustBreakFails) {
   const DefectRow& row = GetParam();
-  ASSERT_EQ(row.error, "");
-  ASSERT_EQ(FifoTags().error, "");
   // The defect is a value of IPCCONF_BREAK, or server=TARGET / client=TARGET: a broken program.
   std::vector<std::string> env;
   size_t eq = row.name.find('=');
@@ -55,13 +53,12 @@ TEST_P(FifoDefect, EachAssertionItMustBreakFails) {
     env.push_back((role == "server" ? "IPCCONF_FIFO_SERVER=" : "IPCCONF_FIFO_CLIENT=") +
                   Runfile(kSubjects + row.name.substr(eq + 1)));
   }
-  std::string filter = FilterFor(row.ids, FifoTags());
-  SubRunResult run;  // when no test checks any of the ids, the verdict says so for each
-  if (!filter.empty()) run = RunFifoTest(env, {"--gtest_filter=" + filter});
-  for (const std::string& problem :
-       DefectVerdict(row, FifoTags(), run, "fifo_test under " + row.name)) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CheckDefect(
+      row, FifoTags(),
+      [&](const std::set<std::string>& tests) {
+        return RunFifoTest(env, {"--gtest_filter=" + FilterFor(tests)});
+      },
+      "fifo_test under " + row.name));
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, FifoDefect, ::testing::ValuesIn(FifoDefects()), DefectParamName);
@@ -71,17 +68,13 @@ TEST(FifoDefects, EveryCatalogAssertionHasADefectThatBreaksIt) {
   std::set<std::string> ids = CatalogIds("conformance/fifo/assertions.catalog", "fifo", &errors);
   ASSERT_TRUE(errors.empty()) << errors.front();
   ASSERT_GE(ids.size(), 30u) << "the FIFO catalog was not read";
-  for (const std::string& problem : CoverageProblems(FifoDefects(), ids)) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(FifoDefects(), ids));
 }
 
 TEST(FifoDefects, ControlRunWithTheShimAndNoDefectPasses) {
   // At least 60 cases: the FIFO area holds that many; every one must pass (no skip either).
-  for (const std::string& problem : ControlRunProblems(
-           RunFifoTest({}, {}), 60, /*skips_allowed=*/false, "fifo_test under the shim")) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(ControlRunProblems(RunFifoTest({}, {}), 60, /*skips_allowed=*/false,
+                                                "fifo_test under the shim"));
 }
 
 }  // namespace

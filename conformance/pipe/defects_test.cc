@@ -48,15 +48,10 @@ class PipeDefect : public ::testing::TestWithParam<DefectRow> {};
 
 TEST_P(PipeDefect, MakesItsAssertionsFail) {
   const DefectRow& d = GetParam();
-  ASSERT_EQ(d.error, "");
-  ASSERT_EQ(PipeTags().error, "");
-  std::string filter = FilterFor(d.ids, PipeTags());
-  SubRunResult run;  // when no test carries any of the ids, the verdict says so for each
-  if (!filter.empty()) run = RunUnderShim(d.name, filter);
-  for (const std::string& problem :
-       DefectVerdict(d, PipeTags(), run, "pipe_test under IPCCONF_BREAK=" + d.name)) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CheckDefect(
+      d, PipeTags(),
+      [&](const std::set<std::string>& tests) { return RunUnderShim(d.name, FilterFor(tests)); },
+      "pipe_test under IPCCONF_BREAK=" + d.name));
 }
 
 INSTANTIATE_TEST_SUITE_P(Shim, PipeDefect, ::testing::ValuesIn(ReadDefectTable(kTable)),
@@ -66,18 +61,12 @@ TEST(PipeDefects, EveryPipeAssertionIsBrokenBySomeDefect) {
   std::vector<std::string> errors;
   std::set<std::string> ids = CatalogIds("conformance/pipe/assertions.catalog", "pipe", &errors);
   ASSERT_TRUE(errors.empty()) << errors.front();
-  for (const std::string& problem : CoverageProblems(ReadDefectTable(kTable), ids)) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(ReadDefectTable(kTable), ids));
 }
 
 TEST(PipeDefects, ShimIsTransparentWithoutADefect) {
-  SubRunResult run = RunUnderShim("", "");
-  for (const std::string& problem : ControlRunProblems(run, 1, /*skips_allowed=*/true,
-                                                       "pipe_test under the shim without "
-                                                       "IPCCONF_BREAK")) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(ControlRunProblems(RunUnderShim("", ""), 1, /*skips_allowed=*/true,
+                                                "pipe_test under the shim without IPCCONF_BREAK"));
 }
 
 TEST(PipeDefects, UnknownDefectIsRefusedByName) {

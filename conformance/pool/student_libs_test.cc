@@ -31,11 +31,9 @@ SubRunResult RunPoolTests(const std::string& binary, const std::string& filter,
 int PoolSize(const std::string& test) { return std::stoi(test.substr(test.rfind("/N") + 2)); }
 
 TEST(StudentLibraries, CorrectLibraryPassesEveryPoolTest) {
-  for (const std::string& problem :
-       ControlRunProblems(RunPoolTests("pool_test_student_correct", "*"), 40,
-                          /*skips_allowed=*/false, "pool_test_student_correct")) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(ControlRunProblems(RunPoolTests("pool_test_student_correct", "*"), 40,
+                                                /*skips_allowed=*/false,
+                                                "pool_test_student_correct"));
 }
 
 // The tests that tell a leaking pool, plus those that must not blame it for the wrong thing.
@@ -91,18 +89,16 @@ class PoolDefect : public ::testing::TestWithParam<DefectRow> {};
 // Three workers show every defect (a worker with an earlier one, and one after the middle).
 TEST_P(PoolDefect, EachAssertionItMustBreakFails) {
   const DefectRow& row = GetParam();
-  ASSERT_EQ(row.error, "");
-  ASSERT_EQ(PoolTags().error, "");
-  std::string filter;  // the three-worker instances of the tests that check one of the ids
-  for (const std::string& test : PoolTags().TestsChecking(row.ids)) {
-    filter += (filter.empty() ? "" : ":") + ("Workers/" + test + "/N3");
-  }
-  SubRunResult run;  // when no test checks any of the ids, the verdict says so for each
-  if (!filter.empty()) run = RunPoolTests(kBroken, filter, {"IPCCONF_POOL_BREAK=" + row.name});
-  for (const std::string& problem :
-       DefectVerdict(row, PoolTags(), run, std::string(kBroken) + " under " + row.name)) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CheckDefect(
+      row, PoolTags(),
+      [&](const std::set<std::string>& tests) {
+        std::string filter;  // their three-worker instances
+        for (const std::string& test : tests) {
+          filter += (filter.empty() ? "" : ":") + ("Workers/" + test + "/N3");
+        }
+        return RunPoolTests(kBroken, filter, {"IPCCONF_POOL_BREAK=" + row.name});
+      },
+      std::string(kBroken) + " under " + row.name));
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, PoolDefect, ::testing::ValuesIn(PoolDefects()), DefectParamName);
@@ -113,16 +109,13 @@ TEST(PoolDefects, EveryCatalogAssertionHasADefectThatBreaksIt) {
   ASSERT_TRUE(errors.empty()) << errors.front();
   ASSERT_GE(ids.size(), 15u) << "the pool catalog was not read";
   // pool_defects.txt and the catalog must name the same assertions.
-  for (const std::string& problem : CoverageProblems(PoolDefects(), ids)) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(PoolDefects(), ids));
 }
 
 TEST(PoolDefects, BrokenPoolWithoutADefectPasses) {
-  for (const std::string& problem : ControlRunProblems(
-           RunPoolTests(kBroken, "*"), 40, /*skips_allowed=*/false, "the broken pool, no defect")) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(ControlRunProblems(RunPoolTests(kBroken, "*"), 40,
+                                                /*skips_allowed=*/false,
+                                                "the broken pool, no defect"));
 }
 
 }  // namespace

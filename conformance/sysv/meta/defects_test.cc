@@ -53,35 +53,24 @@ class SysvDefect : public ::testing::TestWithParam<DefectRow> {};
 
 TEST_P(SysvDefect, BreaksEachOfItsAssertions) {
   const DefectRow& d = GetParam();
-  ASSERT_EQ(d.error, "");
-  ASSERT_EQ(SysvTags().error, "");
-  auto run = AllRuns().find(d.name);
-  SubRunResult none;  // no test checks any of the ids: the verdict says so for each
-  for (const std::string& problem :
-       DefectVerdict(d, SysvTags(), run == AllRuns().end() ? none : run->second,
-                     "sysv_test under IPCCONF_BREAK=" + d.name)) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CheckDefect(
+      d, SysvTags(), [&](const std::set<std::string>&) { return AllRuns().at(d.name); },
+      "sysv_test under IPCCONF_BREAK=" + d.name));
 }
 
 INSTANTIATE_TEST_SUITE_P(Defects, SysvDefect, ::testing::ValuesIn(ReadDefectTable(kTable)),
                          DefectParamName);
 
 TEST(SysvDefects, ControlRunWithTheShimLoadedPassesEverything) {
-  for (const std::string& problem :
-       ControlRunProblems(AllRuns().at(""), 120,
-                          /*skips_allowed=*/true, "sysv_test under the shim, no defect")) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(ControlRunProblems(AllRuns().at(""), 120, /*skips_allowed=*/true,
+                                                "sysv_test under the shim, no defect"));
 }
 
 TEST(SysvDefects, EveryCatalogIdIsBrokenByADefect) {
   std::vector<std::string> errors;
   std::set<std::string> ids = CatalogIds("conformance/sysv/assertions.catalog", "sysv", &errors);
   ASSERT_TRUE(errors.empty()) << errors.front();
-  for (const std::string& problem : CoverageProblems(ReadDefectTable(kTable), ids)) {
-    ADD_FAILURE() << problem;
-  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(ReadDefectTable(kTable), ids));
 }
 
 }  // namespace
