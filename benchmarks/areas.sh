@@ -1,0 +1,32 @@
+#!/bin/bash
+# Wall and CPU time of each conformance area, for BENCHMARKS.md. Two figures per area:
+#  - `bazel test //conformance/AREA/... --nocache_test_results` wall time (binaries already
+#    built, so it is the tests' time plus Bazel's overhead; shards run on both cores);
+#  - the area's test binary run directly, once, as one process: wall, user and system CPU
+#    (children included: every child is reaped), and how many test cases it ran.
+# Usage: benchmarks/areas.sh [AREA...]   (default: pipe fifo sysv pool). Run on an idle machine.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+areas=("$@")
+((${#areas[@]})) || areas=(pipe fifo sysv pool)
+targets=()
+for area in "${areas[@]}"; do targets+=("//conformance/${area}/..."); done
+bazel build --noshow_progress "${targets[@]}" >/dev/null 2>&1
+echo "| area | bazel test wall (s) | binary wall (s) | binary user CPU (s) | binary sys CPU (s) | cases |"
+echo "|---|---:|---:|---:|---:|---:|"
+for area in "${areas[@]}"; do
+  start=$(date +%s%N)
+  bazel test --noshow_progress --nocache_test_results "//conformance/${area}/..." >/dev/null 2>&1 ||
+    { echo "bazel test //conformance/${area}/... failed" >&2; exit 1; }
+  wall_ms=$((($(date +%s%N) - start) / 1000000))
+  binary="bazel-bin/conformance/${area}/${area}_test"
+  out=$(mktemp -d)
+  # TEST_TMPDIR as Bazel would give; the binary makes its own IPC namespace.
+  TEST_TMPDIR="$out" /usr/bin/time -f '%e %U %S' -o "$out/time" "$binary" >"$out/log" 2>&1 ||
+    { echo "$binary failed (see $out/log)" >&2; exit 1; }
+  read -r bwall user sys <"$out/time"
+  cases=$(grep -c '^\[       OK \]\|^\[  SKIPPED \]' "$out/log" || true)
+  printf '| %s | %d.%01d | %s | %s | %s | %s |\n' "$area" $((wall_ms / 1000)) $((wall_ms % 1000 / 100)) \
+    "$bwall" "$user" "$sys" "$cases"
+  rm -rf "$out"
+done
