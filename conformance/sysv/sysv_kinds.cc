@@ -214,7 +214,8 @@ long CallAtOnceInto(const std::string& what, void* out, size_t size,
 }
 
 void* ShmatAfterProbe(int id, int flags) {
-  std::string what = "shmat(" + std::to_string(id) + ", flags " + std::to_string(flags) + ")";
+  std::string what = "shmat(" + std::to_string(id) + ", " +
+                     (flags & SHM_RDONLY ? "SHM_RDONLY" : std::to_string(flags)) + ")";
   long probe = CallAtOnce(what + " and shmdt in a child", [&]() -> long {
     void* a = shmat(id, nullptr, flags);
     if (a != reinterpret_cast<void*>(-1)) shmdt(a);

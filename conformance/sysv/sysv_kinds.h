@@ -8,8 +8,8 @@
 #include <sys/types.h>
 
 #include <functional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fixtures/child.h"
