@@ -67,18 +67,22 @@ IPC_TEST_P(SysvLife, ObjectOutlivesTheProcessThatMadeIt, "SYSV.LIFE.OUTLIVES_CRE
   auto owner = Own(GetParam(), id);
   // And its contents with it.
   if (GetParam() == ipc::SysvKind::kSharedMemory) {
-    void* a = shmat(id, nullptr, SHM_RDONLY);
+    void* a = ShmatAfterProbe(id, SHM_RDONLY);
     ASSERT_NE(a, reinterpret_cast<void*>(-1)) << ErrnoName(errno);
     EXPECT_STREQ(static_cast<char*>(a), kLeftBehind);
     shmdt(a);
   } else if (GetParam() == ipc::SysvKind::kSemaphoreSet) {
     EXPECT_THAT(SYS(semctl(id, 1, GETVAL)), SyscallSucceedsWithValue(5));
   } else {
-    struct {
+    struct Message {
       long type;
       char text[16];
     } m{};
-    EXPECT_THAT(SYS(msgrcv(id, &m, sizeof m.text, 0, IPC_NOWAIT)),
+    // The message is queued already: bounded like every call that must not wait.
+    EXPECT_THAT(SYS(CallAtOnce<Message>("msgrcv(type 0, IPC_NOWAIT)", &m,
+                                        [&](Message* shared) {
+                                          return msgrcv(id, shared, sizeof m.text, 0, IPC_NOWAIT);
+                                        })),
                 SyscallSucceedsWithValue(sizeof m.text));
     EXPECT_STREQ(m.text, kLeftBehind);
   }
@@ -90,7 +94,8 @@ IPC_TEST_P(SysvLife, ObjectOutlivesEveryProcessThatUsedIt, "SYSV.LIFE.OUTLIVES_C
   auto owner = Own(GetParam(), id);
   ipc::SysvKind kind = GetParam();
   for (int user = 0; user < 2; ++user) {
-    Outcome o = RunInChild([&]() {
+    // An attach, a V, a send to a queue with room: a correct subject does each at once.
+    Outcome o = RunAtOnce([&]() {
       if (kind == ipc::SysvKind::kSharedMemory) {
         char* a = static_cast<char*>(shmat(id, nullptr, 0));
         if (a == reinterpret_cast<char*>(-1)) return 3;
@@ -119,8 +124,8 @@ IPC_TEST_P(SysvLife, ObjectOutlivesEveryProcessThatUsedIt, "SYSV.LIFE.OUTLIVES_C
     EXPECT_EQ(ds.msg_qnum, 2u);
   }
   if (kind == ipc::SysvKind::kSharedMemory) {
-    char* a = static_cast<char*>(shmat(id, nullptr, SHM_RDONLY));
-    ASSERT_NE(a, reinterpret_cast<char*>(-1));
+    char* a = static_cast<char*>(ShmatAfterProbe(id, SHM_RDONLY));
+    ASSERT_NE(a, reinterpret_cast<char*>(-1)) << ErrnoName(errno);
     EXPECT_EQ(std::string(a, 2), "uu");
     shmdt(a);
   }
@@ -170,8 +175,10 @@ IPC_TEST(SysvLifeWaiters, RemovingASemaphoreSetWakesWaitersWithEidrm,
     sembuf p{0, -1, 0};
     return semop(id, &p, 1) == -1 && errno == EIDRM ? 0 : 10 + errno;
   });
-  ASSERT_TRUE(PollUntilEquals([&]() { return semctl(id, 0, GETNCNT); }, 1))
-      << "the waiter never showed in GETNCNT";
+  ASSERT_TRUE(PollUntilEquals([&]() { return semctl(id, 0, GETNCNT); }, 1,
+                              [&]() { return waiter.EndsWithin(Millis(0)); }))
+      << "the waiter never showed in GETNCNT; it "
+      << (waiter.reaped() ? waiter.Wait().Describe() : "is running");
   ASSERT_THAT(SYS(semctl(id, 0, IPC_RMID)), SyscallSucceeds());
   owner.Release();
   EXPECT_TRUE(ExitedWith(waiter.Wait(), 0)) << "the blocked P must fail with EIDRM";
@@ -205,7 +212,7 @@ IPC_TEST(SysvLifeShm, RemovedSegmentLivesUntilTheLastDetach,
   int id = JournaledShmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
   ASSERT_GE(id, 0) << ErrnoName(errno);
   auto owner = Own(ipc::SysvKind::kSharedMemory, id);
-  char* a = static_cast<char*>(shmat(id, nullptr, 0));
+  char* a = static_cast<char*>(ShmatAfterProbe(id, 0));
   ASSERT_NE(a, reinterpret_cast<char*>(-1)) << ErrnoName(errno);
   ASSERT_THAT(SYS(shmctl(id, IPC_RMID, nullptr)), SyscallSucceeds());
   owner.Release();
@@ -224,23 +231,26 @@ IPC_TEST(SysvLifeShm, NattchCountsAttachesAcrossForkAndProcesses, "SYSV.LIFE.SHM
   ASSERT_GE(id, 0) << ErrnoName(errno);
   auto owner = Own(ipc::SysvKind::kSharedMemory, id);
   EXPECT_EQ(Nattch(id), 0);
-  void* a = shmat(id, nullptr, 0);
-  void* b = shmat(id, nullptr, SHM_RDONLY);
+  void* a = ShmatAfterProbe(id, 0);
+  void* b = ShmatAfterProbe(id, SHM_RDONLY);
   ASSERT_NE(a, reinterpret_cast<void*>(-1));
   ASSERT_NE(b, reinterpret_cast<void*>(-1));
   EXPECT_EQ(Nattch(id), 2) << "two attaches in this process";
-  Handshake done;
+  Handshake attached;
   Child user = Child::Fork([&]() {
-    done.BecomeChild();
+    attached.BecomeChild();
     // Two inherited attaches plus one of its own.
     if (shmat(id, nullptr, 0) == reinterpret_cast<void*>(-1)) return 3;
+    attached.Send();
     char c;
-    return done.Receive(&c) ? 0 : 4;
+    return attached.Receive(&c) ? 0 : 4;  // stays attached until the parent has counted
   });
-  done.BecomeParent();
-  EXPECT_TRUE(PollUntilEquals([&]() { return Nattch(id); }, 5))
-      << "fork inherits both attaches and the child adds one: expected 5, got " << Nattch(id);
-  done.Send();
+  attached.BecomeParent();
+  ASSERT_TRUE(attached.Receive()) << "the child's shmat did not return: "
+                                  << user.Wait(Millis(0)).Describe();
+  // Counted by the time fork and shmat returned.
+  EXPECT_EQ(Nattch(id), 5) << "fork inherits both attaches and the child adds one";
+  attached.Send();
   EXPECT_TRUE(ExitedWith(user.Wait(), 0));
   EXPECT_EQ(Nattch(id), 2) << "the child's exit detaches its three";
   shmdt(b);

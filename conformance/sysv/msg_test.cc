@@ -26,6 +26,17 @@ struct Buffer {
   char text[kMaxText];
 };
 
+std::string Text(const Buffer& b, long n) {
+  return n > 0 ? std::string(b.text, static_cast<size_t>(n)) : "";
+}
+
+// "msgrcv(type 3, IPC_NOWAIT)": the call, for the message of a hung one.
+std::string Call(const char* name, long type, int flags) {
+  std::string f = flags & IPC_NOWAIT ? "IPC_NOWAIT" : "";
+  if (flags & MSG_NOERROR) f += f.empty() ? "MSG_NOERROR" : "|MSG_NOERROR";
+  return std::string(name) + "(type " + std::to_string(type) + ", " + (f.empty() ? "0" : f) + ")";
+}
+
 class SysvMsg : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -33,18 +44,35 @@ class SysvMsg : public ::testing::Test {
     ASSERT_GE(id_, 0) << ErrnoName(errno);
     owner_ = Own(ipc::SysvKind::kMessageQueue, id_);
   }
-  int Send(long type, const std::string& text, int flags = 0) {
+  // The calls themselves, made by the calling process: for children, which are bounded.
+  int RawSend(long type, const std::string& text, int flags = 0) {
     Buffer b{type, {}};
     text.copy(b.text, text.size());
     return msgsnd(id_, &b, text.size(), flags);
   }
   // Receives into *got ("" on failure); returns msgrcv's value.
-  long Receive(long type, std::string* got, size_t max = kMaxText, int flags = 0,
-               long* got_type = nullptr) {
+  long RawReceive(long type, std::string* got, size_t max = kMaxText, int flags = 0) {
     Buffer b{};
     long n = msgrcv(id_, &b, max, type, flags);
-    got->assign(n > 0 ? std::string(b.text, static_cast<size_t>(n)) : "");
+    got->assign(Text(b, n));
+    return n;
+  }
+  // The same from the test process, bounded (CallAtOnce): the message fits or is queued
+  // already, or IPC_NOWAIT forbids waiting, so a correct queue answers at once.
+  int Send(long type, const std::string& text, int flags = 0) {
+    return static_cast<int>(CallAtOnce(Call("msgsnd", type, flags),
+                                       [&]() -> long { return RawSend(type, text, flags); }));
+  }
+  long Receive(long type, std::string* got, size_t max = kMaxText, int flags = 0,
+               long* got_type = nullptr, pid_t* by = nullptr) {
+    Buffer b{};
+    long n = CallAtOnce<Buffer>(
+        Call("msgrcv", type, flags), &b,
+        [&](Buffer* shared) { return msgrcv(id_, shared, max, type, flags); }, by);
+    int error = errno;
+    got->assign(Text(b, n));
     if (got_type) *got_type = b.type;
+    errno = error;
     return n;
   }
   std::string Next(long type) {
@@ -166,7 +194,7 @@ IPC_TEST_F(SysvMsg, ReceiverBlocksUntilAMessageOfItsTypeArrives,
            "SYSV.MSG.EMPTY_BLOCKS_RECEIVER") {
   Child receiver = Child::Fork([&]() {
     std::string got;
-    return Receive(9, &got) == 4 && got == "nine" ? 0 : 3;
+    return RawReceive(9, &got) == 4 && got == "nine" ? 0 : 3;
   });
   ASSERT_TRUE(WaitUntilBlocked(receiver.pid(), {SYS_msgrcv}));
   ASSERT_EQ(Send(8, "eight"), 0);
@@ -178,12 +206,12 @@ IPC_TEST_F(SysvMsg, ReceiverBlocksUntilAMessageOfItsTypeArrives,
 
 IPC_TEST_F(SysvMsg, NowaitOnEmptyFailsWithEnomsg, "SYSV.MSG.NOWAIT_EMPTY_ENOMSG") {
   ASSERT_EQ(Send(2, "two"), 0);
-  Outcome o = RunInChild([&]() {
+  Outcome o = RunAtOnce([&]() {
     std::string got;
-    bool empty = Receive(0, &got, kMaxText, IPC_NOWAIT) == 3 &&
-                 Receive(0, &got, kMaxText, IPC_NOWAIT) == -1 && errno == ENOMSG;
-    Send(2, "two");
-    bool no_such_type = Receive(3, &got, kMaxText, IPC_NOWAIT) == -1 && errno == ENOMSG;
+    bool empty = RawReceive(0, &got, kMaxText, IPC_NOWAIT) == 3 &&
+                 RawReceive(0, &got, kMaxText, IPC_NOWAIT) == -1 && errno == ENOMSG;
+    RawSend(2, "two");
+    bool no_such_type = RawReceive(3, &got, kMaxText, IPC_NOWAIT) == -1 && errno == ENOMSG;
     return empty && no_such_type ? 0 : 3;
   });
   EXPECT_TRUE(ExitedWith(o, 0)) << "msgrcv(IPC_NOWAIT) without a message of the type: ENOMSG";
@@ -192,14 +220,15 @@ IPC_TEST_F(SysvMsg, NowaitOnEmptyFailsWithEnomsg, "SYSV.MSG.NOWAIT_EMPTY_ENOMSG"
 IPC_TEST_F(SysvMsg, NowaitOnFullFailsWithEagain, "SYSV.MSG.NOWAIT_FULL_EAGAIN") {
   Shrink(20);
   ASSERT_EQ(Send(1, std::string(20, 'x')), 0) << ErrnoName(errno);
-  Outcome o = RunInChild([&]() { return Send(1, "y", IPC_NOWAIT) == -1 && errno == EAGAIN ? 0 : 3; });
+  Outcome o =
+      RunAtOnce([&]() { return RawSend(1, "y", IPC_NOWAIT) == -1 && errno == EAGAIN ? 0 : 3; });
   EXPECT_TRUE(ExitedWith(o, 0)) << "msgsnd(IPC_NOWAIT) on a full queue: EAGAIN";
 }
 
 IPC_TEST_F(SysvMsg, BlockedSenderWakesWhenSpaceFrees, "SYSV.MSG.FULL_BLOCKS_SENDER") {
   Shrink(20);
   ASSERT_EQ(Send(1, std::string(20, 'x')), 0) << ErrnoName(errno);
-  Child sender = Child::Fork([&]() { return Send(2, "late") == 0 ? 0 : 3; });
+  Child sender = Child::Fork([&]() { return RawSend(2, "late") == 0 ? 0 : 3; });
   ASSERT_TRUE(WaitUntilBlocked(sender.pid(), {SYS_msgsnd}));
   EXPECT_TRUE(StaysBlocked(sender.pid(), {SYS_msgsnd}));
   EXPECT_EQ(Next(1), std::string(20, 'x'));
@@ -238,11 +267,15 @@ IPC_TEST_F(SysvMsg, QnumCountsAndQbytesLimits, "SYSV.MSG.STAT_QNUM_QBYTES") {
 }
 
 IPC_TEST_F(SysvMsg, StatNamesLastSenderAndReceiver, "SYSV.MSG.STAT_PIDS") {
-  Outcome o = RunInChild([&]() { return Send(1, "x") == 0 ? 0 : 3; });
+  Outcome o = RunAtOnce([&]() { return RawSend(1, "x") == 0 ? 0 : 3; });
   ASSERT_TRUE(ExitedWith(o, 0));
   EXPECT_EQ(Stat().msg_lspid, o.pid);
-  Next(0);
-  EXPECT_EQ(Stat().msg_lrpid, getpid());
+  std::string got;
+  pid_t receiver = 0;
+  ASSERT_THAT(SYS(Receive(0, &got, kMaxText, IPC_NOWAIT, nullptr, &receiver)),
+              SyscallSucceedsWithValue(1));
+  ASSERT_NE(receiver, o.pid) << "the sender's pid was reused: the two cannot be told apart";
+  EXPECT_EQ(Stat().msg_lrpid, receiver);
   EXPECT_EQ(Stat().msg_lspid, o.pid);
 }
 

@@ -6,6 +6,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "conformance/sysv/sysv_kinds.h"
@@ -28,18 +32,29 @@ class SysvSem : public ::testing::Test {
     ASSERT_GE(id_, 0) << ErrnoName(errno);
     owner_ = Own(ipc::SysvKind::kSemaphoreSet, id_);
   }
-  int Op(int num, int delta, int flags = 0) {
+  // The call itself, made by the calling process: for children, which are bounded.
+  int RawOp(int num, int delta, int flags = 0) {
     sembuf op{static_cast<unsigned short>(num), static_cast<short>(delta),
               static_cast<short>(flags)};
     return semop(id_, &op, 1);
   }
+  // The same from the test process, bounded (CallAtOnce): only operations the value allows
+  // (a V, a P on a positive value) or with IPC_NOWAIT, which a correct set does at once.
+  int Op(int num, int delta, int flags = 0, pid_t* by = nullptr) {
+    std::string what = "semop(sem " + std::to_string(num) + ", " + std::to_string(delta) +
+                       (flags & IPC_NOWAIT ? ", IPC_NOWAIT)" : ")");
+    return static_cast<int>(
+        CallAtOnce(what, [&]() -> long { return RawOp(num, delta, flags); }, by));
+  }
   long Value(int num) { return semctl(id_, num, GETVAL); }
   // A child doing `delta` on semaphore `num`; exits 0 when the operation returned 0.
   Child Operate(int num, int delta, int flags = 0) {
-    return Child::Fork([=]() { return Op(num, delta, flags) == 0 ? 0 : 10 + errno; });
+    return Child::Fork([=]() { return RawOp(num, delta, flags) == 0 ? 0 : 10 + errno; });
   }
-  bool CountReaches(int cmd, int num, long want) {
-    return PollUntilEquals([=]() { return semctl(id_, num, cmd); }, want);
+  // Polls GETNCNT/GETZCNT of `num` for `want`; gives up once `hopeless` (the waiters it would
+  // count have ended: the count can no longer get there).
+  bool CountReaches(int cmd, int num, long want, const std::function<bool()>& hopeless) {
+    return PollUntilEquals([=]() { return semctl(id_, num, cmd); }, want, hopeless);
   }
   int id_ = -1;
   ipc::SysvHandle owner_;
@@ -47,8 +62,9 @@ class SysvSem : public ::testing::Test {
 
 IPC_TEST_F(SysvSem, POnZeroBlocksAndIsCountedByGetncnt, "SYSV.SEM.P_ON_ZERO_BLOCKS") {
   Child waiter = Operate(0, -1);
-  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1)) << "a P on 0 must wait, counted by GETNCNT; got "
-                                            << semctl(id_, 0, GETNCNT);
+  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1, [&]() { return waiter.EndsWithin(Millis(0)); }))
+      << "a P on 0 must wait, counted by GETNCNT; got " << semctl(id_, 0, GETNCNT)
+      << "; the waiter " << (waiter.reaped() ? waiter.Wait().Describe() : "is running");
   // Not proof of blocking by itself: it must also not have returned.
   EXPECT_FALSE(waiter.EndsWithin(kQuietWindow)) << "the P returned while the value was 0";
   ASSERT_EQ(Op(0, +1), 0);
@@ -60,9 +76,14 @@ IPC_TEST_F(SysvSem, POnZeroBlocksAndIsCountedByGetncnt, "SYSV.SEM.P_ON_ZERO_BLOC
 IPC_TEST_F(SysvSem, VWakesExactlyOneOfTwoWaiters, "SYSV.SEM.V_WAKES_ONE_WAITER") {
   Child first = Operate(0, -1);
   Child second = Operate(0, -1);
-  ASSERT_TRUE(CountReaches(GETNCNT, 0, 2));
+  ASSERT_TRUE(CountReaches(GETNCNT, 0, 2, [&]() {
+    return first.EndsWithin(Millis(0)) || second.EndsWithin(Millis(0));
+  })) << "both P on 0 must wait, counted by GETNCNT; got " << semctl(id_, 0, GETNCNT);
   ASSERT_EQ(Op(0, +1), 0);
-  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1)) << "one waiter must be released";
+  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1, [&]() {
+    return first.EndsWithin(Millis(0)) && second.EndsWithin(Millis(0));
+  })) << "one waiter must be released, the other still counted; got "
+      << semctl(id_, 0, GETNCNT);
   // Which one is free to the kernel; the other must still be waiting (a quiet window).
   ASSERT_TRUE(PollUntilEquals(
       [&]() { return first.EndsWithin(Millis(0)) || second.EndsWithin(Millis(0)); }, 1))
@@ -78,7 +99,8 @@ IPC_TEST_F(SysvSem, VWakesExactlyOneOfTwoWaiters, "SYSV.SEM.V_WAKES_ONE_WAITER")
 }
 
 IPC_TEST_F(SysvSem, NowaitOnZeroFailsWithEagain, "SYSV.SEM.NOWAIT_EAGAIN") {
-  Outcome o = RunInChild([&]() { return Op(0, -1, IPC_NOWAIT) == -1 && errno == EAGAIN ? 0 : 3; });
+  Outcome o =
+      RunAtOnce([&]() { return RawOp(0, -1, IPC_NOWAIT) == -1 && errno == EAGAIN ? 0 : 3; });
   EXPECT_TRUE(ExitedWith(o, 0)) << "P with IPC_NOWAIT on 0 must fail at once with EAGAIN";
   EXPECT_EQ(Value(0), 0);
 }
@@ -86,7 +108,9 @@ IPC_TEST_F(SysvSem, NowaitOnZeroFailsWithEagain, "SYSV.SEM.NOWAIT_EAGAIN") {
 IPC_TEST_F(SysvSem, ZeroOpWaitsForZeroAndIsCountedByGetzcnt, "SYSV.SEM.WAIT_FOR_ZERO") {
   ASSERT_EQ(semctl(id_, 1, SETVAL, 2), 0);
   Child waiter = Operate(1, 0);
-  ASSERT_TRUE(CountReaches(GETZCNT, 1, 1)) << "GETZCNT must count the wait-for-zero";
+  ASSERT_TRUE(CountReaches(GETZCNT, 1, 1, [&]() { return waiter.EndsWithin(Millis(0)); }))
+      << "GETZCNT must count the wait-for-zero; got " << semctl(id_, 1, GETZCNT)
+      << "; the waiter " << (waiter.reaped() ? waiter.Wait().Describe() : "is running");
   ASSERT_EQ(Op(1, -1), 0);
   EXPECT_FALSE(waiter.EndsWithin(kQuietWindow)) << "returned while the value was 1";
   ASSERT_EQ(Op(1, -1), 0);
@@ -97,18 +121,22 @@ IPC_TEST_F(SysvSem, ZeroOpWaitsForZeroAndIsCountedByGetzcnt, "SYSV.SEM.WAIT_FOR_
 
 IPC_TEST_F(SysvSem, OperationsOfOneCallAreAllOrNothing, "SYSV.SEM.OPS_ATOMIC") {
   // +1 on sem 0 and -1 on sem 1 (value 0): the second cannot proceed, so neither happens.
-  Outcome o = RunInChild([&]() {
+  Outcome o = RunAtOnce([&]() {
     sembuf ops[2] = {{0, +1, IPC_NOWAIT}, {1, -1, IPC_NOWAIT}};
     return semop(id_, ops, 2) == -1 && errno == EAGAIN ? 0 : 3;
   });
   EXPECT_TRUE(ExitedWith(o, 0));
   EXPECT_EQ(Value(0), 0) << "the first operation took effect although the second could not";
-  // And blocking: a waiter for both leaves them untouched until both can go.
+  // And blocking: a waiter for both leaves them untouched until both can go. (From 0 again,
+  // whatever the first half left.)
+  ASSERT_THAT(SYS(semctl(id_, 0, SETVAL, 0)), SyscallSucceeds());
   Child both = Child::Fork([&]() {
     sembuf ops[2] = {{0, -1, 0}, {1, -1, 0}};
     return semop(id_, ops, 2) == 0 ? 0 : 3;
   });
-  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1));
+  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1, [&]() { return both.EndsWithin(Millis(0)); }))
+      << "the P on both must wait, counted by GETNCNT; got " << semctl(id_, 0, GETNCNT)
+      << "; the waiter " << (both.reaped() ? both.Wait().Describe() : "is running");
   ASSERT_EQ(Op(0, +1), 0);
   EXPECT_FALSE(both.EndsWithin(kQuietWindow)) << "went on with only one of its two operations";
   EXPECT_EQ(Value(0), 1) << "semaphore 0 was taken alone";
@@ -123,10 +151,10 @@ class SysvSemUndo : public SysvSem, public ::testing::WithParamInterface<int> {}
 IPC_TEST_P(SysvSemUndo, UndoRevertsWhenTheProcessExits, "SYSV.SEM.UNDO_ON_EXIT") {
   ASSERT_EQ(semctl(id_, 2, SETVAL, 5), 0);
   int delta = GetParam();
-  Outcome o = RunInChild([&]() { return Op(2, delta, SEM_UNDO) == 0 ? 0 : 3; });
+  Outcome o = RunAtOnce([&]() { return RawOp(2, delta, SEM_UNDO) == 0 ? 0 : 3; });
   ASSERT_TRUE(ExitedWith(o, 0));
   EXPECT_EQ(Value(2), 5) << "the child's " << delta << " with SEM_UNDO must be reverted at exit";
-  Outcome plain = RunInChild([&]() { return Op(2, delta) == 0 ? 0 : 3; });
+  Outcome plain = RunAtOnce([&]() { return RawOp(2, delta) == 0 ? 0 : 3; });
   ASSERT_TRUE(ExitedWith(plain, 0));
   EXPECT_EQ(Value(2), 5 + delta) << "without SEM_UNDO the operation stays";
 }
@@ -134,12 +162,18 @@ IPC_TEST_P(SysvSemUndo, UndoRevertsWhenTheProcessExits, "SYSV.SEM.UNDO_ON_EXIT")
 IPC_TEST_P(SysvSemUndo, UndoRevertsWhenTheProcessIsKilled, "SYSV.SEM.UNDO_ON_KILL") {
   ASSERT_EQ(semctl(id_, 2, SETVAL, 5), 0);
   int delta = GetParam();
+  Handshake done;
   Child holder = Child::Fork([&]() {
-    if (Op(2, delta, SEM_UNDO) != 0) return 3;
+    done.BecomeChild();
+    if (RawOp(2, delta, SEM_UNDO) != 0) return 3;
+    done.Send();
     pause();  // until killed
     return 0;
   });
-  ASSERT_TRUE(PollUntilEquals([&]() { return Value(2); }, 5 + delta));
+  done.BecomeParent();
+  ASSERT_TRUE(done.Receive()) << "the holder's " << delta << " with SEM_UNDO did not return 0: "
+                              << holder.Wait(Millis(0)).Describe();
+  ASSERT_EQ(Value(2), 5 + delta) << "the holder's operation returned without taking effect";
   EXPECT_TRUE(KilledBySignal(holder.Kill(), SIGKILL));
   EXPECT_EQ(Value(2), 5) << "SEM_UNDO must revert the " << delta << " of a killed process";
 }
@@ -164,12 +198,13 @@ IPC_TEST_F(SysvSem, SetallThenGetall, "SYSV.SEM.SETALL_GETALL") {
 }
 
 IPC_TEST_F(SysvSem, GetpidNamesTheLastProcessToOperate, "SYSV.SEM.GETPID_LAST_OP") {
-  Child v = Operate(1, +1);
-  pid_t child = v.pid();
-  ASSERT_TRUE(ExitedWith(v.Wait(), 0));
-  EXPECT_THAT(SYS(semctl(id_, 1, GETPID)), SyscallSucceedsWithValue(child));
-  ASSERT_EQ(Op(1, -1), 0);
-  EXPECT_THAT(SYS(semctl(id_, 1, GETPID)), SyscallSucceedsWithValue(getpid()));
+  pid_t first = 0;
+  ASSERT_EQ(Op(1, +1, 0, &first), 0);
+  EXPECT_THAT(SYS(semctl(id_, 1, GETPID)), SyscallSucceedsWithValue(first));
+  pid_t second = 0;
+  ASSERT_EQ(Op(1, -1, 0, &second), 0);
+  ASSERT_NE(second, first) << "the first process's pid was reused: the two cannot be told apart";
+  EXPECT_THAT(SYS(semctl(id_, 1, GETPID)), SyscallSucceedsWithValue(second));
 }
 
 IPC_TEST_F(SysvSem, ValuesAboveSemvmxFailWithErange, "SYSV.SEM.ABOVE_SEMVMX_ERANGE") {
@@ -181,11 +216,15 @@ IPC_TEST_F(SysvSem, ValuesAboveSemvmxFailWithErange, "SYSV.SEM.ABOVE_SEMVMX_ERAN
 }
 
 IPC_TEST_F(SysvSem, SemtimedopTimesOutWithEagain, "SYSV.SEM.TIMEDOP_TIMES_OUT") {
-  Outcome o = RunInChild([&]() {
-    sembuf p{0, -1, 0};
-    timespec timeout{0, 20 * 1000 * 1000};  // the timeout under test, not a wait of ours
-    return semtimedop(id_, &p, 1, &timeout) == -1 && errno == EAGAIN ? 0 : 3;
-  });
+  constexpr Millis kTimeout{20};  // the timeout under test, not a wait of ours
+  // Asleep in the call kAsleepMeansHung after its timeout passed: the timeout was ignored.
+  Outcome o = RunAtOnce(
+      [&]() {
+        sembuf p{0, -1, 0};
+        timespec timeout{0, kTimeout.count() * 1000 * 1000};
+        return semtimedop(id_, &p, 1, &timeout) == -1 && errno == EAGAIN ? 0 : 3;
+      },
+      kTimeout);
   EXPECT_TRUE(ExitedWith(o, 0)) << "semtimedop must give up with EAGAIN after its timeout";
 }
 
@@ -195,25 +234,30 @@ IPC_TEST_F(SysvSem, BinarySemaphoreGivesMutualExclusion, "SYSV.SEM.MUTUAL_EXCLUS
   int shm = JournaledShmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
   ASSERT_GE(shm, 0);
   auto shm_owner = Own(ipc::SysvKind::kSharedMemory, shm);
-  volatile long* shared = static_cast<long*>(shmat(shm, nullptr, 0));
+  volatile long* shared = static_cast<long*>(ShmatAfterProbe(shm, 0));
   ASSERT_NE(shared, reinterpret_cast<long*>(-1));
   ASSERT_EQ(semctl(id_, 0, SETVAL, 1), 0);
   std::vector<Child> workers;
   for (int w = 0; w < kProcesses; ++w) {
     workers.push_back(Child::Fork([&]() {
       for (int i = 0; i < kRounds; ++i) {
-        if (Op(0, -1, SEM_UNDO) != 0) return 3;
+        if (RawOp(0, -1, SEM_UNDO) != 0) return 3;
         if (__atomic_add_fetch(&shared[1], 1, __ATOMIC_SEQ_CST) != 1) shared[2] = 1;  // overlap
         long c = shared[0];
         sched_yield();  // widens the critical section: others run now if they can get in
         shared[0] = c + 1;
         __atomic_sub_fetch(&shared[1], 1, __ATOMIC_SEQ_CST);
-        if (Op(0, +1, SEM_UNDO) != 0) return 4;
+        if (RawOp(0, +1, SEM_UNDO) != 0) return 4;
       }
       return 0;
     }));
   }
-  for (Child& w : workers) EXPECT_TRUE(ExitedWith(w.Wait(), 0));
+  // One bound for the workers together: they run at the same time.
+  auto deadline = std::chrono::steady_clock::now() + kEventBound;
+  for (Child& w : workers) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    EXPECT_TRUE(ExitedWith(w.Wait(std::max(left, Millis(0))), 0));
+  }
   EXPECT_EQ(shared[2], 0) << "two processes were inside the critical section at once";
   EXPECT_EQ(shared[0], kProcesses * kRounds) << "increments were lost";
   shmdt(const_cast<long*>(shared));

@@ -26,8 +26,9 @@ class SysvShm : public ::testing::Test {
     owner_ = Own(ipc::SysvKind::kSharedMemory, id_);
   }
   void SetUp() override { Make(4096); }
+  // Attaches in the test process, bounded by a probe in a child (ShmatAfterProbe).
   char* Attach(int flags = 0) {
-    void* a = shmat(id_, nullptr, flags);
+    void* a = ShmatAfterProbe(id_, flags);
     EXPECT_NE(a, reinterpret_cast<void*>(-1)) << "shmat: " << ErrnoName(errno);
     return a == reinterpret_cast<void*>(-1) ? nullptr : static_cast<char*>(a);
   }
@@ -112,7 +113,7 @@ IPC_TEST_F(SysvShm, ReadOnlyAttachReadsWhatOthersWrite, "SYSV.SHM.RDONLY_READS")
 }
 
 IPC_TEST_F(SysvShm, WriteThroughReadOnlyAttachFaults, "SYSV.SHM.RDONLY_WRITE_FAULTS") {
-  Outcome o = RunInChild([&]() {
+  Outcome o = RunAtOnce([&]() {
     volatile char* ro = static_cast<char*>(shmat(id_, nullptr, SHM_RDONLY));
     if (ro == reinterpret_cast<char*>(-1)) return 3;
     ro[0] = 'x';  // must not return
@@ -123,14 +124,13 @@ IPC_TEST_F(SysvShm, WriteThroughReadOnlyAttachFaults, "SYSV.SHM.RDONLY_WRITE_FAU
 
 IPC_TEST_F(SysvShm, StatNamesCreatorAndLastAttacher, "SYSV.SHM.STAT_PIDS") {
   EXPECT_EQ(Stat().shm_cpid, getpid());
-  Child user = Child::Fork([&]() {
+  Outcome user = RunAtOnce([&]() {
     void* a = shmat(id_, nullptr, 0);
     return a != reinterpret_cast<void*>(-1) && shmdt(a) == 0 ? 0 : 3;
   });
-  pid_t child = user.pid();
-  ASSERT_TRUE(ExitedWith(user.Wait(), 0));
+  ASSERT_TRUE(ExitedWith(user, 0));
   shmid_ds ds = Stat();
-  EXPECT_EQ(ds.shm_lpid, child) << "shm_lpid: the last process to attach/detach";
+  EXPECT_EQ(ds.shm_lpid, user.pid) << "shm_lpid: the last process to attach/detach";
   EXPECT_EQ(ds.shm_cpid, getpid()) << "shm_cpid stays the creator";
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -11,9 +12,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <optional>
 
 #include "fixtures/child.h"
 #include "fixtures/leak_guard.h"
+#include "fixtures/proc.h"
 #include "fixtures/sysv_journal.h"
 
 namespace ipcconf {
@@ -125,10 +129,13 @@ key_t KeyFile::Key(int project_id) const {
   return key;
 }
 
-bool PollUntilEquals(const std::function<long()>& probe, long want) {
+bool PollUntilEquals(const std::function<long()>& probe, long want,
+                     const std::function<bool()>& hopeless) {
   auto deadline = std::chrono::steady_clock::now() + kEventBound;
   for (int round = 0;; ++round) {
     if (probe() == want) return true;
+    // One more reading after `hopeless`: the value may have got there just before.
+    if (hopeless && hopeless()) return probe() == want;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     if (round < 50) {
       sched_yield();
@@ -137,6 +144,85 @@ bool PollUntilEquals(const std::function<long()>& probe, long want) {
       nanosleep(&ts, nullptr);  // polling interval of the observation, not a wait for an event
     }
   }
+}
+
+Outcome RunAtOnce(const std::function<int()>& body, Millis sleeps_by_design) {
+  Child child = Child::Fork(body);
+  auto start = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> asleep_since;
+  // Between waits for its end (1 ms, later 5: the child should be done in microseconds, and the
+  // readings must not load a busy machine), /proc tells a child asleep in a call from one that
+  // runs or waits for a CPU (state R): only sleeping the whole window is a hang.
+  for (int round = 0; !child.EndsWithin(Millis(round < 10 ? 1 : 5)); ++round) {
+    auto now = std::chrono::steady_clock::now();
+    if (ReadProcessState(child.pid()).state != 'S') {
+      asleep_since.reset();
+    } else if (!asleep_since) {
+      asleep_since = now;
+    }
+    bool asleep = asleep_since && now - *asleep_since >= sleeps_by_design + kAsleepMeansHung;
+    if (asleep || now - start >= kEventBound) {
+      std::string diagnosis =
+          (asleep ? "asleep for " + std::to_string((sleeps_by_design + kAsleepMeansHung).count()) +
+                        " ms in a call that must not wait that long; "
+                  : "still running after " + std::to_string(kEventBound.count()) + " ms; ") +
+          DescribeProcessGroup(child.pid());
+      Outcome o = child.Kill();
+      o.kind = Outcome::Kind::kTimedOut;
+      o.diagnosis = diagnosis;
+      return o;
+    }
+  }
+  return child.Wait(Millis(0));
+}
+
+long CallAtOnceInto(const std::string& what, void* out, size_t size,
+                    const std::function<long(void*)>& call, pid_t* by) {
+  struct Returned {
+    long value;
+    int error;
+  };
+  // Anonymous shared memory, not the subject's: the harness must not depend on what it tests.
+  size_t len = sizeof(Returned) + size;
+  void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) {
+    ADD_FAILURE() << "mmap for " << what << ": " << strerror(errno);
+    return -1;
+  }
+  auto* returned = static_cast<Returned*>(map);
+  char* shared = static_cast<char*>(map) + sizeof(Returned);
+  if (size) memcpy(shared, out, size);
+  Outcome o = RunAtOnce([&]() {
+    errno = 0;
+    returned->value = call(shared);
+    returned->error = errno;
+    return 0;
+  });
+  if (by) *by = o.pid;
+  long value = -1;
+  int error = o.kind == Outcome::Kind::kTimedOut ? ETIMEDOUT : ECHILD;
+  if (o.Exited(0)) {
+    value = returned->value;
+    error = returned->error;
+    if (size) memcpy(out, shared, size);
+  } else {
+    ADD_FAILURE() << what << " must return at once; the process calling it " << o.Describe();
+  }
+  munmap(map, len);
+  errno = error;
+  return value;
+}
+
+void* ShmatAfterProbe(int id, int flags) {
+  std::string what = "shmat(" + std::to_string(id) + ", " +
+                     (flags & SHM_RDONLY ? "SHM_RDONLY" : std::to_string(flags)) + ")";
+  long probe = CallAtOnce(what + " and shmdt in a child", [&]() -> long {
+    void* a = shmat(id, nullptr, flags);
+    if (a != reinterpret_cast<void*>(-1)) shmdt(a);
+    return 0;
+  });
+  if (probe != 0) return reinterpret_cast<void*>(-1);
+  return shmat(id, nullptr, flags);
 }
 
 bool BecomeNobody() {

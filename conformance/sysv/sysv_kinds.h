@@ -9,8 +9,10 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "fixtures/child.h"
 #include "gtest/gtest.h"
 #include "ipc/sysv_handle.h"
 
@@ -58,8 +60,43 @@ inline ipc::SysvHandle Own(ipc::SysvKind kind, int id) {
 }
 
 // Polls `probe` until it returns `want` or the bound passes (the counts GETNCNT/GETZCNT,
-// msg_qnum... are how blocking shows in SysV objects); true if it did.
-bool PollUntilEquals(const std::function<long()>& probe, long want);
+// msg_qnum... are how blocking shows in SysV objects); true if it did. It gives up early once
+// `hopeless` says the value can no longer get there (e.g. the processes it counts have ended).
+bool PollUntilEquals(const std::function<long()>& probe, long want,
+                     const std::function<bool()>& hopeless = {});
+
+// Calls that a correct subject completes without waiting: IPC_NOWAIT, a message already queued,
+// an operation the semaphore's value allows, an attach. In the test process such a call would
+// hang the binary under a subject that waits anyway, so it runs in a child instead, called hung
+// (killed, with what it sleeps in) once it has been seen asleep for kAsleepMeansHung: a correct
+// subject never sleeps there, and waiting longer cannot help. A child still running or not yet
+// scheduled is not asleep; it is given kEventBound. `sleeps_by_design` is how long the call may
+// sleep on purpose (a timeout under test): the window starts after it.
+inline constexpr Millis kAsleepMeansHung = kQuietWindow;
+Outcome RunAtOnce(const std::function<int()>& body, Millis sleeps_by_design = Millis(0));
+
+// Runs `call` in a RunAtOnce child and returns its value, errno as the call left it. What the call
+// writes into `*out` (trivially copyable, copied in first) comes back through memory shared with
+// the child; `*by` gets the calling process's pid. A call that hangs or crashes is recorded as a
+// failure naming `what`, and gives -1 with errno ETIMEDOUT (hung) or ECHILD (crashed).
+long CallAtOnceInto(const std::string& what, void* out, size_t size,
+                    const std::function<long(void*)>& call, pid_t* by = nullptr);
+template <typename T>
+long CallAtOnce(const std::string& what, T* out, const std::function<long(T*)>& call,
+                pid_t* by = nullptr) {
+  static_assert(std::is_trivially_copyable_v<T>, "copied through shared memory");
+  return CallAtOnceInto(
+      what, out, sizeof(T), [&](void* shared) { return call(static_cast<T*>(shared)); }, by);
+}
+inline long CallAtOnce(const std::string& what, const std::function<long()>& call,
+                       pid_t* by = nullptr) {
+  return CallAtOnceInto(what, nullptr, 0, [&](void*) { return call(); }, by);
+}
+
+// shmat(id, nullptr, flags) in this process, once the same attach (and its detach) has returned
+// in a RunAtOnce child: a subject whose shmat hangs fails the test there, not the binary.
+// (void*)-1 with errno ETIMEDOUT or ECHILD if the probe hung or crashed (a failure is recorded).
+void* ShmatAfterProbe(int id, int flags);
 
 // Drops to nobody (uid and gid 65534, no supplementary groups); false if not allowed.
 bool BecomeNobody();
