@@ -3,9 +3,11 @@
 // tests of the ids that defect must break, and each of those ids must get a FAIL line. A
 // control run (shim loaded, no defect) must pass everything. Sub-runs are bounded: a defect
 // that makes a call block forever still ends as failed tests, never as a hung suite.
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,24 @@ TEST(SysvDefects, EveryCatalogIdIsBrokenByADefect) {
   std::set<std::string> ids = CatalogIds("conformance/sysv/assertions.catalog", "sysv", &errors);
   ASSERT_TRUE(errors.empty()) << errors.front();
   IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(ReadDefectTable(kTable), ids));
+}
+
+TEST(SysvDefects, UnknownDefectIsRefusedByName) {
+  SubRunResult run = RunTestBinary({SysvTest(), "--ipcconf_list"},
+                                   {"LD_PRELOAD=" + Runfile("fixtures/broken/libbroken_sysv.so"),
+                                    "IPCCONF_BREAK=nowait_ignored,no_such_defect"},
+                                   kEventBound);
+  EXPECT_TRUE(run.outcome.Exited(2)) << run.Describe() << "; output:\n" << run.output;
+  EXPECT_NE(run.output.find("'no_such_defect'"), std::string::npos) << run.output;
+  // The library lists what it knows: that must be exactly the defects of the table.
+  size_t known = run.output.find("known defects:");
+  ASSERT_NE(known, std::string::npos) << run.output;
+  std::istringstream listed(run.output.substr(known + strlen("known defects:")));
+  std::set<std::string> in_shim, in_file;
+  for (std::string name; listed >> name;) in_shim.insert(name);
+  for (const DefectRow& d : ReadDefectTable(kTable)) in_file.insert(d.name);
+  EXPECT_EQ(in_shim, in_file) << "libbroken_sysv.so and sysv_defects.txt must name the same "
+                                 "defects";
 }
 
 }  // namespace
