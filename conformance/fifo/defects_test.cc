@@ -2,7 +2,7 @@
 // defect of fixtures/broken/fifo_subjects/fifo_defects.txt (the LD_PRELOAD shim with
 // IPCCONF_BREAK, or a broken lab program), limited to the tests of the ids that defect must
 // break, and each of those ids must get at least one FAIL. A control run with the shim loaded
-// and no defect must pass entirely.
+// and no defect must pass entirely, and the shim must refuse a defect name it does not know.
 #include <set>
 #include <string>
 #include <vector>
@@ -69,6 +69,17 @@ TEST(FifoDefects, EveryCatalogAssertionHasADefectThatBreaksIt) {
   ASSERT_TRUE(errors.empty()) << errors.front();
   ASSERT_GE(ids.size(), 30u) << "the FIFO catalog was not read";
   IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(FifoDefects(), ids));
+}
+
+TEST(FifoDefects, UnknownDefectIsRefusedByName) {
+  SubRunResult run = RunFifoTest({"IPCCONF_BREAK=no_such_defect"}, {"--ipcconf_list"});
+  // The shim lists what it knows: exactly the table's defects but its broken programs (ROLE=).
+  std::set<std::string> shim_defects;
+  for (const DefectRow& d : FifoDefects()) {
+    if (d.name.find('=') == std::string::npos) shim_defects.insert(d.name);
+  }
+  IPCCONF_EXPECT_NO_PROBLEMS(UnknownDefectProblems(run, "no_such_defect", shim_defects,
+                                                   "libbroken_fifo.so", "fifo_defects.txt"));
 }
 
 TEST(FifoDefects, ControlRunWithTheShimAndNoDefectPasses) {

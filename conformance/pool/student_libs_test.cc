@@ -2,7 +2,8 @@
 // they all pass; built against pool_leaking (workers keep earlier channels' write ends) the
 // write-end and shutdown tests fail for every N >= 2, and the failure names the worker, the
 // channel and the fd that make the forward shutdown loop wait forever. Built against
-// pool_broken, every pool assertion fails under some defect of pool_defects.txt.
+// pool_broken, every pool assertion fails under some defect of pool_defects.txt, and a defect
+// name it does not know is refused.
 #include <regex>
 #include <set>
 #include <string>
@@ -110,6 +111,16 @@ TEST(PoolDefects, EveryCatalogAssertionHasADefectThatBreaksIt) {
   ASSERT_GE(ids.size(), 15u) << "the pool catalog was not read";
   // pool_defects.txt and the catalog must name the same assertions.
   IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(PoolDefects(), ids));
+}
+
+TEST(PoolDefects, UnknownDefectIsRefusedByName) {
+  SubRunResult run = RunTestBinary({PoolBinary(kBroken), "--ipcconf_list"},
+                                   {"IPCCONF_POOL_BREAK=no_such_defect"}, kEventBound);
+  // The pool lists what it knows: that must be exactly the defects of the file.
+  std::set<std::string> in_table;
+  for (const DefectRow& d : PoolDefects()) in_table.insert(d.name);
+  IPCCONF_EXPECT_NO_PROBLEMS(
+      UnknownDefectProblems(run, "no_such_defect", in_table, "pool_broken", "pool_defects.txt"));
 }
 
 TEST(PoolDefects, BrokenPoolWithoutADefectPasses) {
