@@ -94,7 +94,9 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
             command += ["--tasks", ",".join(str(t) for t in tasks)]
         if fifo_path:
             command += ["--fifo", fifo_path]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        # Above the sandbox's own wall bound (20 bounds on a loaded machine, see main.cc).
+        done = subprocess.run(command, capture_output=True, text=True,
+                              timeout=60 + tools.bound_ms * 25 // 1000)
         try:
             with open(os.path.join(scratch, "report.json")) as f:
                 report = json.load(f)

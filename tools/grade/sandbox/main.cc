@@ -166,8 +166,9 @@ int main(int argc, char** argv) {
   grade::Flags flags = grade::Parse(argc, argv);
   int report_fd = open(flags.Get("report").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (report_fd < 0) grade::Usage("cannot write the report " + flags.Get("report"));
-  // Every wait of a scenario is bounded; this bounds the sandbox as a whole on top.
-  long wall = 6 * flags.Num("bound", 5000) + 2000;
+  // Every wait of a scenario is bounded (at most 4 bounds, each stretched at most kMaxStretch
+  // more on a loaded machine); this bounds the sandbox as a whole on top.
+  long wall = 4 * (1 + grade::Stage::kMaxStretch) * flags.Num("bound", 5000) + 2000;
   bool overran = false;
   grade::Strength s = grade::RunContained(
       [&](grade::Strength strength) { return grade::Init(strength, flags, report_fd); }, wall,
