@@ -7,6 +7,7 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -157,7 +158,7 @@ void Stage::Pump(long ms) {
   for (auto& p : programs_) {
     for (bool is_err : {false, true}) {
       int fd = is_err ? p->err_fd : p->out_fd;
-      if (fd >= 0) {
+      if (fd >= 0 && !p->flooded) {  // a flood's pipe is no longer read: its writers block
         fds.push_back({fd, POLLIN, 0});
         owners.push_back({p.get(), is_err});
       }
@@ -167,10 +168,9 @@ void Stage::Pump(long ms) {
     usleep(static_cast<useconds_t>(ms) * 1000);
   } else if (poll(fds.data(), fds.size(), static_cast<int>(ms)) > 0) {
     for (size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].revents) ReadOutput(*owners[i].first, owners[i].second);
-      if (flood_) {
-        KillAll();  // stopped at once: the rest of the run is meaningless
-        return;
+      Program& p = *owners[i].first;
+      if (fds[i].revents && !ReadOutput(p, owners[i].second) && p.flooded) {
+        StopFlood(p, owners[i].second);
       }
     }
   }
@@ -195,6 +195,21 @@ bool Stage::ReadOutput(Program& p, bool is_err) {
   if (static_cast<long>(text.size()) < options_.output_cap) return true;
   p.flooded = flood_ = true;
   return false;
+}
+
+// Kills every process that holds the write end of the flooded pipe (the program, or children
+// that inherited its output), and only them: the other program of the scenario goes on, so
+// what it does is judged the same however fast the flood came.
+void Stage::StopFlood(Program& p, bool is_err) {
+  struct stat st {};
+  if (fstat(is_err ? p.err_fd : p.out_fd, &st) != 0) return;
+  const std::string pipe = "pipe:[" + std::to_string(st.st_ino) + "]";
+  kill(p.pid, SIGKILL);
+  for (pid_t pid : Descendants(getpid())) {
+    for (const auto& [fd, target] : ipcconf::ReadFdTable(pid)) {
+      if (target == pipe) kill(pid, SIGKILL);
+    }
+  }
 }
 
 // Once every process has ended, what they wrote last is still in the pipes (a program may
@@ -264,14 +279,14 @@ bool Stage::WaitFor(const std::function<bool()>& done, long bound_ms) {
     const long stretch = static_cast<long>(
         std::min<long long>((starved_ns_ - starved_at_start) / 1000000, kMaxStretch * bound_ms));
     const long left = start + bound_ms + stretch - NowMs();
-    if (flood_ || left <= 0) return false;
+    if (left <= 0) return false;
     Pump(std::min(5L, left));
   }
 }
 
 bool Stage::WaitEnd(Program& p, long bound_ms) {
   if (WaitFor([&p] { return p.ended; }, bound_ms)) return true;
-  if (p.hang.empty() && !flood_) p.hang = DescribeAll();
+  if (p.hang.empty()) p.hang = DescribeAll();
   return false;
 }
 

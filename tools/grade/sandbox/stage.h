@@ -68,6 +68,7 @@ class Stage {
  private:
   void Pump(long ms);
   bool ReadOutput(Program& p, bool is_err);
+  void StopFlood(Program& p, bool is_err);
   void Drain();
   void Reap();
   void Sample();
