@@ -174,8 +174,6 @@ void Stage::Pump(long ms) {
       }
     }
   }
-  Reap();
-  Sample();
 }
 
 // One chunk of a program's stdout or stderr; false at end of file, when nothing is waiting
@@ -273,6 +271,9 @@ bool Stage::WaitFor(const std::function<bool()>& done, long bound_ms) {
   const long start = NowMs();
   const long long starved_at_start = starved_ns_;
   for (;;) {
+    // What `done` looks at is sampled first: the state it accepts is the state reported.
+    Reap();
+    Sample();
     if (done()) return true;
     // Time the programs wanted a CPU and did not get one is not theirs: a loaded machine
     // stretches the bound (up to kMaxStretch bounds more) instead of changing a verdict.

@@ -48,7 +48,7 @@ class Stage {
   // stdin: "" for /dev/null, "pipe" for a pipe we write, else a file path.
   Program& Start(const std::string& role, const std::vector<std::string>& argv,
                  const std::string& stdin_spec, bool other_identity = false);
-  // Pumps output, reaps and samples until `done`, or until the programs have had `bound_ms`
+  // Reaps, samples and pumps output until `done`, or until the programs have had `bound_ms`
   // in which they could run: time they spent waiting for a CPU (a loaded machine) does not
   // count, up to kMaxStretch more bounds. True if `done`.
   bool WaitFor(const std::function<bool()>& done, long bound_ms);
