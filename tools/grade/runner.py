@@ -8,9 +8,11 @@ are reported and removed.
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 
 
@@ -43,16 +45,34 @@ class Run:
 last_containment = ""
 
 
-def _uid_for_run():
-    # A uid of its own per concurrent run: RLIMIT_NPROC counts per uid, so parallel gradings
-    # must not share one. Even numbers; the shm client runs as uid + 1.
-    return 61000 + 2 * (os.getpid() % 2000)
+UID_BASE, UID_PAIRS = 61000, 2000
+
+
+def _claim_uid():
+    """(uid, claim): a uid no other run holds until claim is closed.
+
+    RLIMIT_NPROC counts per uid: runs sharing one (batch threads, two graders) would let a
+    fork bomb in one stop the forks of another. The claim is an abstract Unix socket named
+    after the uid: exclusive on the machine, gone when its holder ends, no file left.
+    Even numbers; the shm client runs as uid + 1.
+    """
+    start = (os.getpid() * 7 + threading.get_ident()) % UID_PAIRS
+    for i in range(UID_PAIRS):
+        uid = UID_BASE + 2 * ((start + i) % UID_PAIRS)
+        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            claim.bind(f"\0ipcconf-grade-uid-{uid}")
+            return uid, claim
+        except OSError:
+            claim.close()
+    raise RuntimeError(f"all {UID_PAIRS} grading uids are in use")
 
 
 def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_args=(),
                  stdin_text=None, client_stdin_text=None, children=None, tasks=None,
                  fifo_path=None):
     scratch = tempfile.mkdtemp(prefix="grade-run-")
+    claim = None
     try:
         workdir = os.path.join(scratch, "run")
         shutil.copytree(build_dir, workdir)
@@ -69,7 +89,7 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
                    "--bound", str(tools.bound_ms), "--main", os.path.join(workdir,
                                                                          os.path.basename(main))]
         if os.geteuid() == 0:
-            uid = _uid_for_run()
+            uid, claim = _claim_uid()
             command += ["--uid", str(uid)]
             for root, dirs, files in os.walk(workdir):
                 for name in dirs + files + ["."]:
@@ -94,7 +114,9 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
             command += ["--tasks", ",".join(str(t) for t in tasks)]
         if fifo_path:
             command += ["--fifo", fifo_path]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        # Above the sandbox's own wall bound (20 bounds on a loaded machine, see main.cc).
+        done = subprocess.run(command, capture_output=True, text=True,
+                              timeout=60 + tools.bound_ms * 25 // 1000)
         try:
             with open(os.path.join(scratch, "report.json")) as f:
                 report = json.load(f)
@@ -107,6 +129,8 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
         last_containment = report.get("containment", last_containment)
         return Run(report, lines, leftovers)
     finally:
+        if claim:
+            claim.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 

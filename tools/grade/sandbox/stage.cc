@@ -7,6 +7,7 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -157,7 +158,7 @@ void Stage::Pump(long ms) {
   for (auto& p : programs_) {
     for (bool is_err : {false, true}) {
       int fd = is_err ? p->err_fd : p->out_fd;
-      if (fd >= 0) {
+      if (fd >= 0 && !p->flooded) {  // a flood's pipe is no longer read: its writers block
         fds.push_back({fd, POLLIN, 0});
         owners.push_back({p.get(), is_err});
       }
@@ -167,27 +168,60 @@ void Stage::Pump(long ms) {
     usleep(static_cast<useconds_t>(ms) * 1000);
   } else if (poll(fds.data(), fds.size(), static_cast<int>(ms)) > 0) {
     for (size_t i = 0; i < fds.size(); ++i) {
-      if (!fds[i].revents) continue;
-      Program* p = owners[i].first;
-      int& fd = owners[i].second ? p->err_fd : p->out_fd;
-      std::string& text = owners[i].second ? p->err : p->out;
-      char buf[8192];
-      ssize_t n = read(fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(fd);
-        fd = -1;
-        continue;
-      }
-      text.append(buf, static_cast<size_t>(std::min<long>(n, options_.output_cap - text.size())));
-      if (static_cast<long>(text.size()) >= options_.output_cap) {
-        p->flooded = flood_ = true;  // stopped at once: the rest of the run is meaningless
-        KillAll();
-        return;
+      Program& p = *owners[i].first;
+      if (fds[i].revents && !ReadOutput(p, owners[i].second) && p.flooded) {
+        StopFlood(p, owners[i].second);
       }
     }
   }
-  Reap();
-  Sample();
+}
+
+// One chunk of a program's stdout or stderr; false at end of file, when nothing is waiting
+// (non-blocking), or at the cap (a flood).
+bool Stage::ReadOutput(Program& p, bool is_err) {
+  int& fd = is_err ? p.err_fd : p.out_fd;
+  std::string& text = is_err ? p.err : p.out;
+  char buf[8192];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+  if (n <= 0) {
+    close(fd);
+    fd = -1;
+    return false;
+  }
+  text.append(buf, static_cast<size_t>(std::min<long>(n, options_.output_cap - text.size())));
+  if (static_cast<long>(text.size()) < options_.output_cap) return true;
+  p.flooded = flood_ = true;
+  return false;
+}
+
+// Kills every process that holds the write end of the flooded pipe (the program, or children
+// that inherited its output), and only them: the other program of the scenario goes on, so
+// what it does is judged the same however fast the flood came.
+void Stage::StopFlood(Program& p, bool is_err) {
+  struct stat st {};
+  if (fstat(is_err ? p.err_fd : p.out_fd, &st) != 0) return;
+  const std::string pipe = "pipe:[" + std::to_string(st.st_ino) + "]";
+  kill(p.pid, SIGKILL);
+  for (pid_t pid : Descendants(getpid())) {
+    for (const auto& [fd, target] : ipcconf::ReadFdTable(pid)) {
+      if (target == pipe) kill(pid, SIGKILL);
+    }
+  }
+}
+
+// Once every process has ended, what they wrote last is still in the pipes (a program may
+// print and exit between two polls): read it all, so that no output depends on timing.
+void Stage::Drain() {
+  for (auto& p : programs_) {
+    for (bool is_err : {false, true}) {
+      int fd = is_err ? p->err_fd : p->out_fd;
+      if (fd < 0 || p->flooded) continue;
+      fcntl(fd, F_SETFL, O_NONBLOCK);  // a writer outside our reach must not block the report
+      while (ReadOutput(*p, is_err)) {
+      }
+    }
+  }
 }
 
 void Stage::Reap() {
@@ -216,26 +250,44 @@ void Stage::Reap() {
 void Stage::Sample() {
   std::vector<pid_t> all = Descendants(getpid());
   max_processes_ = std::max(max_processes_, static_cast<int>(all.size()));
+  long long longest_wait = 0;  // for a CPU, by any one process since the last sample
   for (pid_t pid : all) {
     ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
     if (!s.exists) continue;
     seen_[pid] = s.comm;
     if (s.state == 'Z' && s.ppid != getpid()) zombie_of_[pid] = s.ppid;
+    // schedstat: time on a CPU, time runnable but waiting for one (ns), time slices.
+    std::istringstream sched(ipcconf::ReadSmallFile("/proc/" + std::to_string(pid) + "/schedstat"));
+    long long on_cpu = 0, waited = 0;
+    if (!(sched >> on_cpu >> waited)) continue;
+    long long& before = run_delay_ns_[pid];
+    longest_wait = std::max(longest_wait, waited >= before ? waited - before : waited);
+    before = waited;
   }
+  starved_ns_ += longest_wait;
 }
 
 bool Stage::WaitFor(const std::function<bool()>& done, long bound_ms) {
-  const long deadline = NowMs() + bound_ms;
+  const long start = NowMs();
+  const long long starved_at_start = starved_ns_;
   for (;;) {
+    // What `done` looks at is sampled first: the state it accepts is the state reported.
+    Reap();
+    Sample();
     if (done()) return true;
-    if (flood_ || NowMs() >= deadline) return false;
-    Pump(std::min(5L, deadline - NowMs()));
+    // Time the programs wanted a CPU and did not get one is not theirs: a loaded machine
+    // stretches the bound (up to kMaxStretch bounds more) instead of changing a verdict.
+    const long stretch = static_cast<long>(
+        std::min<long long>((starved_ns_ - starved_at_start) / 1000000, kMaxStretch * bound_ms));
+    const long left = start + bound_ms + stretch - NowMs();
+    if (left <= 0) return false;
+    Pump(std::min(5L, left));
   }
 }
 
 bool Stage::WaitEnd(Program& p, long bound_ms) {
   if (WaitFor([&p] { return p.ended; }, bound_ms)) return true;
-  if (p.hang.empty() && !flood_) p.hang = DescribeAll();
+  if (p.hang.empty()) p.hang = DescribeAll();
   return false;
 }
 
@@ -297,6 +349,7 @@ std::string Stage::ReportJson(const std::string& scenario_json) {
     }
   }
   KillAll();
+  Drain();
   std::vector<std::string> progs;
   for (auto& p : programs_) progs.push_back(p->Json());
   JsonObject o;

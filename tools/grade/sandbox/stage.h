@@ -48,7 +48,9 @@ class Stage {
   // stdin: "" for /dev/null, "pipe" for a pipe we write, else a file path.
   Program& Start(const std::string& role, const std::vector<std::string>& argv,
                  const std::string& stdin_spec, bool other_identity = false);
-  // Pumps output, reaps and samples until `done` or `bound_ms` passes; true if `done`.
+  // Reaps, samples and pumps output until `done`, or until the programs have had `bound_ms`
+  // in which they could run: time they spent waiting for a CPU (a loaded machine) does not
+  // count, up to kMaxStretch more bounds. True if `done`.
   bool WaitFor(const std::function<bool()>& done, long bound_ms);
   bool WaitEnd(Program& p, long bound_ms);  // on timeout records what everything was doing
   void Feed(Program& p, const std::string& text);
@@ -61,9 +63,13 @@ class Stage {
   // The final report: programs, orphans, process counts, /proc/sysvipc.
   std::string ReportJson(const std::string& scenario_json);
   void KillAll();
+  static constexpr long kMaxStretch = 4;
 
  private:
   void Pump(long ms);
+  bool ReadOutput(Program& p, bool is_err);
+  void StopFlood(Program& p, bool is_err);
+  void Drain();
   void Reap();
   void Sample();
   StageOptions options_;
@@ -72,6 +78,8 @@ class Stage {
   std::map<pid_t, std::string> seen_;  // pid -> comm, for naming orphans
   std::vector<std::string> orphans_;   // JSON objects of processes the init had to reap
   std::map<pid_t, pid_t> zombie_of_;   // zombie seen -> its parent (which never waited)
+  std::map<pid_t, long long> run_delay_ns_;  // pid -> last /proc/PID/schedstat run_delay
+  long long starved_ns_ = 0;  // sum over samples of the longest CPU wait of any process
   int max_processes_ = 0;
   bool flood_ = false;
   long start_ms_ = 0;
