@@ -2,12 +2,10 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +13,7 @@
 #include <cstring>
 #include <optional>
 
+#include "fixtures/blocked.h"
 #include "fixtures/child.h"
 #include "fixtures/leak_guard.h"
 #include "fixtures/proc.h"
@@ -137,12 +136,7 @@ bool PollUntilEquals(const std::function<long()>& probe, long want,
     // One more reading after `hopeless`: the value may have got there just before.
     if (hopeless && hopeless()) return probe() == want;
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    if (round < 50) {
-      sched_yield();
-    } else {
-      timespec ts{0, 200 * 1000};
-      nanosleep(&ts, nullptr);  // polling interval of the observation, not a wait for an event
-    }
+    PollPause(round);
   }
 }
 

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <functional>
 #include <string>
-#include <thread>
 
+#include "fixtures/blocked.h"
 #include "fixtures/child.h"
 #include "fixtures/leak_guard.h"
 #include "fixtures/syscall.h"
@@ -40,16 +40,9 @@ inline ipc::IpcKey TestKey(int project_id = 1) {
   return ipc::IpcKey::FromPath(::ipcconf::TestTmpDir(), project_id).value();
 }
 
-// Polls `done` every millisecond until it holds or kEventBound passes (for counts such as
-// GETNCNT, which change when another process starts waiting).
-inline bool PollUntil(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + ::ipcconf::kEventBound;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+// Polls `done` until it holds or kEventBound passes (for counts such as GETNCNT, which change
+// when another process starts waiting): fixtures/blocked.h's polling, no sleep of its own.
+inline bool PollUntil(const std::function<bool()>& done) { return ::ipcconf::PollUntil(done); }
 
 }  // namespace ipc_test
 
