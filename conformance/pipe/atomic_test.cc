@@ -61,27 +61,6 @@ bool WriteRecord(int fd, const char* data, size_t n) {
   }
 }
 
-// Reads until end of file, handing each chunk to `take`. Waits are bounded (kEventBound without
-// progress), so writers that hang fail the test instead of blocking the reader for ever.
-::testing::AssertionResult ReadUntilEof(int fd,
-                                        const std::function<void(const char*, size_t)>& take) {
-  std::vector<char> buf(1 << 16);
-  auto deadline = std::chrono::steady_clock::now() + kEventBound;
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (MsUntil(deadline) == 0 || poll(&p, 1, MsUntil(deadline)) == 0) {
-      return ::testing::AssertionFailure()
-             << "no data and no end of file within " << kEventBound.count() << " ms";
-    }
-    ssize_t n = read(fd, buf.data(), buf.size());
-    if (n == 0) return ::testing::AssertionSuccess();
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n < 0) return ::testing::AssertionFailure() << "read: " << ErrnoName(errno);
-    take(buf.data(), static_cast<size_t>(n));
-    deadline = std::chrono::steady_clock::now() + kEventBound;
-  }
-}
-
 // A record size: fixed, or PIPE_BUF less some bytes (PIPE_BUF is only known at run time).
 struct RecordSize {
   const char* name;
@@ -208,7 +187,7 @@ IPC_TEST_P(PipeAtomicRecords, ConcurrentRecordsArriveWhole, "PIPE.ATOMIC.NO_INTE
   ends.write.reset();  // end of file once every writer is done
   RecordChecker checker(size, per_writer);
   std::string pending;  // the start of a record cut by the end of a read
-  EXPECT_TRUE(ReadUntilEof(ends.read.get(), [&](const char* d, size_t n) {
+  EXPECT_TRUE(ReadToEndOfFile(ends.read.get(), [&](const char* d, size_t n) {
     if (pending.empty()) {
       size_t used = checker.Take(d, n);
       pending.assign(d + used, n - used);
@@ -286,7 +265,7 @@ IPC_TEST_P(PipeAtomicLarge, LargeBlockingWritesReturnFullCount,
   ends.write.reset();  // end of file once every writer is done
   std::vector<long> got(kLargeWriters, 0);
   long stray = 0;
-  EXPECT_TRUE(ReadUntilEof(ends.read.get(), [&](const char* d, size_t n) {
+  EXPECT_TRUE(ReadToEndOfFile(ends.read.get(), [&](const char* d, size_t n) {
     for (size_t i = 0; i < n; ++i) {
       int id = d[i] - 'a';
       if (id >= 0 && id < kLargeWriters)

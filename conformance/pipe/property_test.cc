@@ -27,17 +27,6 @@
 namespace ipcconf {
 namespace {
 
-// Appends everything up to end of file to `out`; false (errno set) if a read fails or times out.
-bool DrainUntilEof(int fd, std::string* out) {
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ReadWithin(fd, buf, sizeof buf);
-    if (n < 0) return false;
-    if (n == 0) return true;
-    out->append(buf, static_cast<size_t>(n));
-  }
-}
-
 class PipeByteStream : public PipeTest {};
 
 IPC_TEST_P(PipeByteStream, OneReadReturnsSeveralWrites, "PIPE.PROP.BYTE_STREAM_MERGES") {
@@ -92,7 +81,7 @@ IPC_TEST_P(PipeByteStream, BytesOfAnExitedWriterStayReadable, "PIPE.PROP.LIVES_W
   ASSERT_TRUE(ExitedWith(writer.Wait(), 0)) << "the writer could not write its bytes";
   // The writer is reaped: only this process holds the pipe now, by its read end.
   std::string got;
-  EXPECT_TRUE(DrainUntilEof(r(), &got)) << "reading failed: " << ErrnoName(errno);
+  EXPECT_TRUE(ReadToEndOfFile(r(), &got));
   EXPECT_EQ(got, kLastWords);
 }
 
@@ -198,7 +187,7 @@ IPC_TEST_P(PipeCreatorExits, GrandchildrenTalkAfterCreatorExits, "PIPE.PROP.OUTL
     if (reader == 0) {  // exit 0: read the message and then end of file
       ends.write.reset();
       std::string got;
-      _exit(!DrainUntilEof(ends.read.get(), &got) ? 10 : got == kMessage ? 0 : 11);
+      _exit(ReadToEndOfFile(ends.read.get(), &got) ? (got == kMessage ? 0 : 11) : 10);
     }
     pid_t writer = fork();
     if (writer == 0) {  // exit 0: wrote the message once told the creator had been reaped
