@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,6 +26,7 @@ import reports  # noqa: E402
 import runner  # noqa: E402
 import submission  # noqa: E402
 from runner import Tools  # noqa: E402
+from text import T  # noqa: E402
 
 RUBRIC_FILES = {"process_pool": "pool.rubric", "fifo": "fifo.rubric", "shm": "shm.rubric"}
 
@@ -38,52 +40,80 @@ def _tools(args):
                  warp=args.warp, bound_ms=args.bound_ms)
 
 
-def grade_one(folder, tools, rubric_dir, lab=None):
-    """(name, lab, rows, notes); raises SubmissionError for bad input."""
+def _settings(path):
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as f:
+            settings = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise submission.SubmissionError(f"{path}: cannot read the settings: {e}") from None
+    unknown = sorted(set(settings) - {"children", "lab", "build"})
+    if unknown:
+        raise submission.SubmissionError(f"{path}: unknown setting(s) {', '.join(unknown)} "
+                                         f"(known: children, lab, build)")
+    return settings
+
+
+def grade_one(folder, tools, rubric_dir, lab=None, settings=None):
+    """(name, lab, rows, notes, catalog); raises SubmissionError for bad input."""
     manifest = submission.load(folder, lab)
     lab = manifest["lab"]
-    rubric = reports.load_rubric(os.path.join(rubric_dir, RUBRIC_FILES[lab]))
+    for key, value in (settings or {}).items():  # the course's conventions, for everyone
+        manifest.setdefault(key, value)
+    try:
+        catalog = reports.load_catalog(os.path.join(rubric_dir, "assertions.catalog"))
+        rubric = reports.load_rubric(os.path.join(rubric_dir, RUBRIC_FILES[lab]), catalog)
+        build_id = reports.build_id(rubric)
+    except reports.RubricError as e:
+        raise submission.SubmissionError(str(e)) from None
     name = os.path.basename(os.path.normpath(folder))
     scratch = tempfile.mkdtemp(prefix="grade-build-")
     try:
         build_dir = os.path.join(scratch, name)
         ok, log, made = submission.build(folder, manifest, build_dir)
-        build_id = rubric[0][0]
         if not ok:
-            why = ("the build made no program" if not made and "error" not in log.lower()
-                   else "does not compile: " + submission.first_errors(log))
-            verdicts = [(build_id, False, why)] + [
-                (i, False, "not run: the submission does not build") for i, _ in rubric[1:]]
-            return name, lab, reports.score(rubric, verdicts), []
+            why = submission.build_failure(log, made)
+            verdicts = [(build_id, False, why, None)] + [
+                (i, False, T("not run: the submission does not build", "未运行：提交无法编译"),
+                 build_id) for i, _ in rubric if i != build_id]
+            return name, lab, reports.score(rubric, verdicts), [], catalog
         bins = submission.pick_binaries(manifest, made)
-        verdicts = [(build_id, True, "ok")] + checks.CHECKS[lab](tools, build_dir, bins, manifest)
+        verdicts = [(build_id, True, T("ok", "通过"), None)] + \
+            checks.CHECKS[lab](tools, build_dir, bins, manifest)
         notes = [f"contained by {runner.last_containment}"]
         if runner.last_containment.startswith("weak"):
             notes.append("containment is weaker here: a program that escapes its process tree "
                          "or keeps System V objects may outlive the grading")
-        return name, lab, reports.score(rubric, verdicts), notes
+        return name, lab, reports.score(rubric, verdicts), notes, catalog
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _single(args, tools):
     start = time.monotonic()
-    name, lab, rows, notes = grade_one(args.submission, tools, args.rubrics, args.lab)
+    name, lab, rows, notes, catalog = grade_one(args.submission, tools, args.rubrics, args.lab,
+                                                args.settings)
     notes.append(f"graded in {time.monotonic() - start:.1f} s (time warp "
                  f"{'x' + str(tools.warp) if tools.warp else 'off'})")
-    print(reports.terminal(name, lab, rows, notes))
-    reports.write_all(rows, name, lab, notes, args.json, args.junit, args.markdown)
+    print(reports.terminal(name, lab, rows, notes, args.lang, catalog))
+    reports.write_all(rows, name, lab, notes, args.json, args.junit, args.markdown, args.lang,
+                      catalog)
     got, best = reports.totals(rows)
     return 0 if got == best else 1
 
 
-def _batch_one(folder, tools, rubric_dir, output):
+def _batch_one(folder, tools, rubric_dir, output, settings=None, lang="en"):
     start = time.monotonic()
     name = os.path.basename(os.path.normpath(folder))
     try:
-        name, lab, rows, notes = grade_one(folder, tools, rubric_dir)
+        name, lab, rows, notes, catalog = grade_one(folder, tools, rubric_dir, None, settings)
     except submission.SubmissionError as e:
         return {"submission": name, "lab": "", "score": "", "max_score": "", "error": str(e),
+                "seconds": f"{time.monotonic() - start:.1f}"}
+    except checks.GraderError as e:
+        return {"submission": name, "lab": "", "score": "", "max_score": "",
+                "error": f"grader error (not the student's fault): {e}",
                 "seconds": f"{time.monotonic() - start:.1f}"}
     except Exception as e:  # one broken submission never stops the batch
         return {"submission": name, "lab": "", "score": "", "max_score": "",
@@ -93,7 +123,7 @@ def _batch_one(folder, tools, rubric_dir, output):
     os.makedirs(folder_out, exist_ok=True)
     reports.write_all(rows, name, lab, notes, os.path.join(folder_out, "results.json"),
                       os.path.join(folder_out, "junit.xml"),
-                      os.path.join(folder_out, "REPORT.md"))
+                      os.path.join(folder_out, "REPORT.md"), lang, catalog)
     got, best = reports.totals(rows)
     return {"submission": name, "lab": lab, "score": got, "max_score": best, "error": "",
             "seconds": f"{time.monotonic() - start:.1f}"}
@@ -110,7 +140,8 @@ def _batch(args, tools):
     start = time.monotonic()
     rows = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(_batch_one, f, tools, args.rubrics, args.output) for f in folders]
+        futures = [pool.submit(_batch_one, f, tools, args.rubrics, args.output, args.settings,
+                               args.lang) for f in folders]
         for i, future in enumerate(concurrent.futures.as_completed(futures), 1):
             row = future.result()
             rows.append(row)
@@ -119,7 +150,7 @@ def _batch(args, tools):
             print(f"[{i}/{len(folders)}] {row['submission']}: {result} ({row['seconds']} s)",
                   flush=True)
     rows.sort(key=lambda r: r["submission"])
-    with open(os.path.join(args.output, "scores.csv"), "w", newline="") as f:
+    with open(os.path.join(args.output, "scores.csv"), "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, ["submission", "lab", "score", "max_score", "error", "seconds"])
         writer.writeheader()
         writer.writerows(rows)
@@ -131,6 +162,8 @@ def _batch(args, tools):
 
 
 def main(argv):
+    for stream in (sys.stdout, sys.stderr):  # reasons quote Chinese output, whatever LANG says
+        stream.reconfigure(encoding="utf-8", errors="replace")
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(prog="ipcconf grade", description=__doc__.split("\n")[0])
     parser.add_argument("submission", nargs="?")
@@ -143,6 +176,11 @@ def main(argv):
     parser.add_argument("--output", default="grades")
     parser.add_argument("--warp", type=int, default=100, help="sleep divisor; 0: real time")
     parser.add_argument("--bound-ms", type=int, default=4000)
+    parser.add_argument("--lang", choices=("en", "zh"), default="en",
+                        help="language of the reasons in the terminal, JUnit and Markdown "
+                             "(results.json always has both)")
+    parser.add_argument("--settings", help="a course-wide TOML file of conventions for every "
+                        "submission (children = 3, ...); no per-student file is ever needed")
     parser.add_argument("--rubrics", default=os.path.join(here, "..", "..", "conformance",
                                                           "programs"))
     parser.add_argument("--sandbox", default=os.environ.get("IPCCONF_GRADE_SANDBOX"))
@@ -152,6 +190,7 @@ def main(argv):
         print("ipcconf grade: give one SUBMISSION folder or --batch DIR", file=sys.stderr)
         return 2
     try:
+        args.settings = _settings(args.settings)
         tools = _tools(args)
         return _batch(args, tools) if args.batch else _single(args, tools)
     except submission.SubmissionError as e:

@@ -1,28 +1,70 @@
-"""Reports of one graded submission: terminal table, Gradescope results.json, JUnit, Markdown."""
+"""Reports of one graded submission: terminal table, Gradescope results.json, JUnit, Markdown.
+
+Rows are (id, points earned, max points, passed, reason, blocked_by); a reason is a text.T
+(English, with .zh). A blocked check earns nothing and says which failed check kept it from
+being observed. Every file is written as UTF-8; Chinese program output stays as it was.
+"""
 
 import json
+import os
+import sys
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "report"))
 
-def load_rubric(path):
-    """[(id, points)] in the rubric's order."""
+import catalog as catalog_reader  # noqa: E402
+from text import T  # noqa: E402
+
+
+class RubricError(Exception):
+    """A rubric or catalog that cannot be used: one line naming the file and the problem."""
+
+
+def load_rubric(path, catalog):
+    """[(id, points)] in the rubric's order; every id must be in the catalog."""
     rubric = []
-    with open(path) as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                check_id, points = line.split()
-                rubric.append((check_id, int(points)))
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise RubricError(f"rubric {path}: cannot read it: {e}") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            raise RubricError(f"{path}:{number}: expected 'ID POINTS', got {line!r}")
+        if parts[0] not in catalog:
+            raise RubricError(f"{path}:{number}: {parts[0]} is not in the catalog")
+        rubric.append((parts[0], int(parts[1])))
     return rubric
 
 
+def load_catalog(path):
+    by_id, errors = catalog_reader.load_catalogs([path])
+    if errors:
+        raise RubricError(errors[0])
+    return by_id
+
+
+def build_id(rubric):
+    """The rubric's build check, found by name, not by position."""
+    ids = [i for i, _ in rubric if i.endswith(".BUILDS")]
+    if len(ids) != 1:
+        raise RubricError(f"the rubric must have exactly one *.BUILDS check, has {ids}")
+    return ids[0]
+
+
 def score(rubric, verdicts):
-    """Rows (id, points earned, max points, passed, reason) in rubric order."""
+    """Rows in rubric order."""
     by_id = {v[0]: v for v in verdicts}
     rows = []
     for check_id, points in rubric:
-        _, passed, reason = by_id.get(check_id, (check_id, False, "not checked"))
-        rows.append((check_id, points if passed else 0, points, passed, reason))
+        v = by_id.get(check_id, (check_id, False, T("not checked", "未检查"), None))
+        passed, reason = v[1], v[2]
+        blocked = v[3] if len(v) > 3 else None
+        rows.append((check_id, points if passed else 0, points, passed, reason, blocked))
     return rows
 
 
@@ -30,58 +72,86 @@ def totals(rows):
     return sum(r[1] for r in rows), sum(r[2] for r in rows)
 
 
-def terminal(name, lab, rows, notes=()):
+def _status(row):
+    return "pass" if row[3] else "BLOCKED" if row[5] else "FAIL"
+
+
+def _reason(row, lang):
+    reason = T(row[4]) if not isinstance(row[4], T) else row[4]
+    text = reason.lang(lang)
+    if row[5]:
+        text += f" [blocked by {row[5]}]" if lang != "zh" else f"［受阻于 {row[5]}］"
+    return text
+
+
+def terminal(name, lab, rows, notes=(), lang="en", catalog=None):
     got, best = totals(rows)
     width = max(len(r[0]) for r in rows)
     out = [f"{name} ({lab})"]
-    for check_id, earned, points, passed, reason in rows:
-        out.append(f"  {check_id:<{width}}  {earned:>3}/{points:<3} {'pass' if passed else 'FAIL'}"
-                   f"  {reason if not passed else ''}".rstrip())
+    for row in rows:
+        check_id, earned, points = row[:3]
+        out.append(f"  {check_id:<{width}}  {earned:>3}/{points:<3} {_status(row):<7}"
+                   f"  {_reason(row, lang) if not row[3] else ''}".rstrip())
     out += [f"  note: {n}" for n in notes]
     out.append(f"Score: {got}/{best}")
     return "\n".join(out)
 
 
-def gradescope(rows, notes=()):
+def _statement(catalog, check_id, lang):
+    a = (catalog or {}).get(check_id)
+    if not a:
+        return ""
+    return (a.statement_zh or a.statement) if lang == "zh" else a.statement
+
+
+def gradescope(rows, notes=(), catalog=None):
+    """Gradescope's results.json: each test's output in English and in Chinese."""
     got, _ = totals(rows)
-    return {
-        "score": got,
-        "output": "\n".join(notes),
-        "tests": [{"name": r[0], "score": r[1], "max_score": r[2],
-                   "status": "passed" if r[3] else "failed", "output": r[4]} for r in rows],
-    }
+    tests = []
+    for row in rows:
+        output = [_statement(catalog, row[0], "en"), _statement(catalog, row[0], "zh")]
+        if not row[3]:
+            output += ["", _reason(row, "en"), _reason(row, "zh")]
+        tests.append({"name": row[0], "score": row[1], "max_score": row[2],
+                      "status": "passed" if row[3] else "failed",
+                      "output": "\n".join(o for o in output if o is not None).strip()})
+    return {"score": got, "output": "\n".join(notes), "tests": tests}
 
 
-def junit(name, rows):
+def junit(name, rows, lang="en"):
     suite = ET.Element("testsuite", name=name, tests=str(len(rows)),
-                       failures=str(sum(1 for r in rows if not r[3])))
-    for check_id, earned, points, passed, reason in rows:
+                       failures=str(sum(1 for r in rows if not r[3] and not r[5])),
+                       skipped=str(sum(1 for r in rows if not r[3] and r[5])))
+    for row in rows:
+        check_id, earned, points, passed = row[:4]
         case = ET.SubElement(suite, "testcase", name=check_id, classname=name)
         props = ET.SubElement(case, "properties")
         ET.SubElement(props, "property", name="points", value=f"{earned}/{points}")
         if not passed:
-            ET.SubElement(case, "failure", message=reason).text = reason
+            tag = "skipped" if row[5] else "failure"
+            ET.SubElement(case, tag, message=_reason(row, lang)).text = _reason(row, lang)
     return ET.tostring(suite, encoding="unicode")
 
 
-def markdown(name, lab, rows, notes=()):
+def markdown(name, lab, rows, notes=(), lang="en", catalog=None):
     got, best = totals(rows)
     out = [f"# {name} ({lab}): {got}/{best}", "", "| check | points | verdict | reason |",
            "| --- | --- | --- | --- |"]
-    for check_id, earned, points, passed, reason in rows:
-        cell = reason.replace("|", "\\|").replace("\n", " ") if not passed else ""
-        out.append(f"| {check_id} | {earned}/{points} | {'pass' if passed else 'FAIL'} | {cell} |")
+    for row in rows:
+        cell = _reason(row, lang).replace("|", "\\|").replace("\n", " ") if not row[3] else ""
+        out.append(f"| {row[0]} | {row[1]}/{row[2]} | {_status(row)} | {cell} |")
     out += [""] + [f"- {n}" for n in notes]
     return "\n".join(out) + "\n"
 
 
-def write_all(rows, name, lab, notes, json_path=None, junit_path=None, markdown_path=None):
+def write_all(rows, name, lab, notes, json_path=None, junit_path=None, markdown_path=None,
+              lang="en", catalog=None):
     if json_path:
-        with open(json_path, "w") as f:
-            json.dump(gradescope(rows, notes), f, indent=2)
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump(gradescope(rows, notes, catalog), f, indent=2, ensure_ascii=False)
     if junit_path:
-        with open(junit_path, "w") as f:
-            f.write(junit(name, rows))
+        with open(junit_path, "w", encoding="utf-8") as f:
+            f.write(junit(name, rows, lang))
     if markdown_path:
-        with open(markdown_path, "w") as f:
-            f.write(markdown(name, lab, rows, notes))
+        with open(markdown_path, "w", encoding="utf-8") as f:
+            f.write(markdown(name, lab, rows, notes, lang, catalog))

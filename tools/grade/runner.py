@@ -69,13 +69,14 @@ def _claim_uid():
 
 
 def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_args=(),
-                 stdin_text=None, client_stdin_text=None, children=None, tasks=None,
-                 fifo_path=None):
+                 stdin_text=None, lines=None, eof=False, client_other_uid=False, children=None,
+                 tasks=None):
+    """Runs `scenario` of grade_sandbox (run, pool, pair) on a fresh copy of build_dir."""
     scratch = tempfile.mkdtemp(prefix="grade-run-")
     claim = None
     try:
         workdir = os.path.join(scratch, "run")
-        shutil.copytree(build_dir, workdir)
+        shutil.copytree(build_dir, workdir, symlinks=True)
         log = os.path.join(scratch, "observer.log")
         open(log, "w").close()
         os.chmod(log, 0o666)
@@ -86,8 +87,7 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
         command = [tools.sandbox, "--scenario", scenario, "--workdir", workdir,
                    "--report", os.path.join(scratch, "report.json"), "--log", log,
                    "--preload", observer, "--warp", str(tools.warp),
-                   "--bound", str(tools.bound_ms), "--main", os.path.join(workdir,
-                                                                         os.path.basename(main))]
+                   "--bound", str(tools.bound_ms), "--main", _inside(main, build_dir, workdir)]
         if os.geteuid() == 0:
             uid, claim = _claim_uid()
             command += ["--uid", str(uid)]
@@ -98,49 +98,56 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
         for a in args:
             command += ["--arg", a]
         if client:
-            command += ["--client", os.path.join(workdir, os.path.basename(client))]
+            command += ["--client", _inside(client, build_dir, workdir)]
             for a in client_args:
                 command += ["--client-arg", a]
-        for flag, text in (("--stdin", stdin_text), ("--client-stdin", client_stdin_text)):
+            if client_other_uid:
+                command += ["--client-other-uid", "1"]
+        for flag, text in (("--stdin", stdin_text), ("--lines", lines)):
             if text is not None:
                 path = os.path.join(scratch, flag.strip("-") + ".txt")
-                with open(path, "w") as f:
+                with open(path, "w", encoding="utf-8") as f:
                     f.write(text)
                 os.chmod(path, 0o644)
                 command += [flag, path]
+        if eof:
+            command += ["--eof", "1"]
         if children is not None:
             command += ["--children", str(children)]
         if tasks:
             command += ["--tasks", ",".join(str(t) for t in tasks)]
-        if fifo_path:
-            command += ["--fifo", fifo_path]
         # Above the sandbox's own wall bound (20 bounds on a loaded machine, see main.cc).
-        done = subprocess.run(command, capture_output=True, text=True,
-                              timeout=60 + tools.bound_ms * 25 // 1000)
+        done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8",
+                              errors="replace", timeout=60 + tools.bound_ms * 25 // 1000)
         try:
-            with open(os.path.join(scratch, "report.json")) as f:
+            with open(os.path.join(scratch, "report.json"), encoding="utf-8") as f:
                 report = json.load(f)
         except (OSError, ValueError):
             report = {"error": f"the sandbox failed (exit {done.returncode}): {done.stderr.strip()}"}
-        with open(log, errors="replace") as f:
-            lines = [line.split(" ", 6) for line in f.read().splitlines() if line]
-        leftovers = _remove_fifos(workdir, fifo_path)
+        with open(log, encoding="utf-8", errors="replace") as f:
+            lines_ = [line.split(" ", 6) for line in f.read().splitlines() if line]
+        for p in report.get("programs", []):  # which file each role ran, for the reasons
+            p["path"] = client if p.get("role") == "client" else main
+        leftovers = _remove_fifos(workdir)
         global last_containment
         last_containment = report.get("containment", last_containment)
-        return Run(report, lines, leftovers)
+        return Run(report, lines_, leftovers)
     finally:
         if claim:
             claim.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _remove_fifos(workdir, fifo_path):
-    """FIFOs under the run folder, and at an absolute agreed path: reported, then removed."""
+def _inside(program, build_dir, workdir):
+    """The path of a built program in the run's copy of the build folder."""
+    return os.path.join(workdir, os.path.relpath(program, build_dir))
+
+
+def _remove_fifos(workdir):
+    """FIFOs left under the run folder: reported, then removed. (/tmp is the run's own.)"""
     found = []
     candidates = [os.path.join(root, n) for root, dirs, files in os.walk(workdir)
                   for n in files + dirs]
-    if fifo_path and os.path.isabs(fifo_path):
-        candidates.append(fifo_path)
     for path in candidates:
         try:
             if stat.S_ISFIFO(os.lstat(path).st_mode):

@@ -147,6 +147,15 @@ def build(folder, manifest, build_dir):
     return ok and bool(made), log, made
 
 
+def build_failure(log, made):
+    """Why the build failed, for the student."""
+    from text import T
+    if not made and "error" not in log.lower():
+        return T("the build made no program: " + first_errors(log),
+                 "编译没有生成任何程序：" + first_errors(log))
+    return T("does not compile: " + first_errors(log), "无法编译：" + first_errors(log))
+
+
 def first_errors(log, lines=4):
     """The compiler's first error lines, for the report."""
     errors = [l for l in log.splitlines() if "error" in l.lower()]

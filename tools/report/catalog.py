@@ -9,6 +9,7 @@ import dataclasses
 from typing import Dict, List, Tuple
 
 KEYS = ("id", "area", "profile", "source", "statement")
+OPTIONAL_KEYS = ("statement_zh",)  # the statement in Chinese, for the course's students
 PROFILES = ("posix", "linux")
 
 
@@ -19,6 +20,7 @@ class Assertion:
     profile: str = ""
     source: str = ""
     statement: str = ""
+    statement_zh: str = ""
     origin: str = ""  # file:line of the block, for messages
 
 
@@ -60,7 +62,7 @@ def parse_catalog(text: str, origin: str) -> Tuple[List[Assertion], List[str]]:
         if not colon:
             errors.append(f"{origin}:{number}: expected 'key: value', got '{line.strip()}'")
             continue
-        if key not in KEYS:
+        if key not in KEYS + OPTIONAL_KEYS:
             errors.append(f"{origin}:{number}: unknown key '{key}'")
             continue
         if current is None:

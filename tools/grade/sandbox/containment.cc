@@ -8,12 +8,14 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -56,6 +58,28 @@ void MountOwnProc() {
   }
 }
 
+// A /tmp of the run's own (fixed paths such as /tmp/mypipe never meet another run's), with
+// the folder `keep` (the run's scratch folder, which may lie under /tmp) bound back in place.
+void MountPrivateTmp(const std::string& keep) {
+  char real[PATH_MAX];
+  const bool under_tmp = !keep.empty() && realpath(keep.c_str(), real) != nullptr &&
+                         std::string(real).rfind("/tmp/", 0) == 0;
+  int fd = under_tmp ? open(real, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m") != 0) {
+    std::perror("grade sandbox: mount /tmp");
+  } else if (fd >= 0) {
+    for (const char* p = real + 1; *p; ++p) {
+      if (*p == '/') mkdir(std::string(real, p - real).c_str(), 0755);
+    }
+    mkdir(real, 0755);
+    std::string from = "/proc/self/fd/" + std::to_string(fd);
+    if (mount(from.c_str(), real, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      std::perror("grade sandbox: bind the run folder");
+    }
+  }
+  if (fd >= 0) close(fd);
+}
+
 }  // namespace
 
 const char* StrengthName(Strength s) {
@@ -67,7 +91,8 @@ const char* StrengthName(Strength s) {
   return "?";
 }
 
-Strength RunContained(const std::function<int(Strength)>& init, long wall_ms, bool* overran) {
+Strength RunContained(const std::function<int(Strength)>& init, long wall_ms, bool* overran,
+                      const std::string& keep) {
   const int kFlags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS;
   Strength strength = Strength::kWeak;
   // Each grading is its own process (the Python orchestrator starts one per run), so changing
@@ -86,7 +111,10 @@ Strength RunContained(const std::function<int(Strength)>& init, long wall_ms, bo
   }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (strength != Strength::kWeak) MountOwnProc();
+    if (strength != Strength::kWeak) {
+      MountOwnProc();
+      MountPrivateTmp(keep);
+    }
     if (strength == Strength::kWeak) prctl(PR_SET_CHILD_SUBREAPER, 1);
     _exit(init(strength));
   }

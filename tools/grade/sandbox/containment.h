@@ -37,7 +37,10 @@ struct Identity {
 // Runs `init` as the first process of fresh namespaces (or, when impossible, as a subreaper
 // child) and waits for it at most `wall_ms`. Returns the strength reached; `init` gets it too.
 // On overrun init is SIGKILLed, which ends the whole PID namespace.
-Strength RunContained(const std::function<int(Strength)>& init, long wall_ms, bool* overran);
+// In the namespaces /tmp is a fresh tmpfs of the run's own; `keep` (a folder that may lie under
+// /tmp: the run's scratch folder) stays reachable at its path.
+Strength RunContained(const std::function<int(Strength)>& init, long wall_ms, bool* overran,
+                      const std::string& keep = "");
 
 // In the student's child, before exec: limits, then the identity (setgroups/setgid/setuid).
 void ApplyLimitsAndIdentity(const Limits& limits, const Identity& identity);

@@ -7,19 +7,47 @@
 
 namespace grade {
 
+// Length of the valid UTF-8 sequence that starts at s[i], or 0 if none does.
+inline size_t Utf8Length(const std::string& s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  }
+  const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+      (c == 0xf4 && c1 >= 0x90)) {
+    return 0;  // overlong, surrogate, or beyond U+10FFFF
+  }
+  return n;
+}
+
+// A JSON string. Programs print UTF-8 (the course's students print Chinese): valid sequences
+// pass through as they are; a byte that is not part of one becomes U+FFFD, so the report is
+// always valid JSON and never shows UTF-8 decoded as Latin-1.
 inline std::string Quote(const std::string& s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      // Bytes outside ASCII are escaped one by one: output may be in any encoding, or none.
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", c);
       out += buf;
-    } else {
+      ++i;
+    } else if (c < 0x80) {
       out += static_cast<char>(c);
+      ++i;
+    } else if (size_t n = Utf8Length(s, i)) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out += "\\ufffd";
+      ++i;
     }
   }
   return out + "\"";

@@ -1,8 +1,8 @@
 // grade_sandbox: runs a student's program(s) in a scenario of a lab, contained, and writes what
 // it observed as JSON. It judges nothing: tools/grade/*.py turns observations into verdicts.
-//   grade_sandbox --scenario run|pool|fifo|shm --workdir DIR --report FILE
+//   grade_sandbox --scenario run|pool|pair --workdir DIR --report FILE
 //     [--log FILE --preload SO --warp N] [--bound MS] [--cap BYTES] [--children N]
-//     [--tasks 101,102] [--stdin FILE] [--fifo PATH] [--client-stdin FILE]
+//     [--tasks 1,2,1] [--stdin FILE] [--lines FILE] [--eof 1] [--client-other-uid 1]
 //     --main PATH [--arg A]... [--client PATH [--client-arg A]...]
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <sstream>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -63,81 +65,217 @@ bool IsInputWait(const ipcconf::ProcessState& s) {
          call == "select" || call == "pselect6" || call == "epoll_wait";
 }
 
+// Asleep reading its standard input (read(0, ...): getline, cin, scanf, fgets all end there).
+bool ReadsStdin(pid_t pid) {
+  ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
+  if (!s.sleeping() || !s.syscall_nr || s.syscall_args.empty()) return false;
+  std::string call = ipcconf::SyscallName(*s.syscall_nr);
+  return (call == "read" || call == "readv") && s.syscall_args[0] == 0;
+}
+
+bool InOpen(pid_t pid) {
+  ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
+  if (!s.sleeping() || !s.syscall_nr) return false;
+  std::string call = ipcconf::SyscallName(*s.syscall_nr);
+  return call == "openat" || call == "open";
+}
+
 // Bytes we fed a program that it has not read yet.
 int Unread(const Program& p) {
   int n = 0;
   return p.stdin_fd >= 0 && ioctl(p.stdin_fd, FIONREAD, &n) == 0 ? n : 0;
 }
 
-// The pool is idle: the parent and every live process below it wait for input, and at least
-// `n` of them are its children. Grandchildren count too: a worker's helpers still forking
-// would make what the grader sees next depend on how fast they got a CPU.
-bool PoolIdle(pid_t parent, int n) {
-  if (!IsInputWait(ipcconf::ReadProcessState(parent))) return false;
-  int waiting = 0;
-  for (pid_t pid : Descendants(parent)) {
-    ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
-    if (s.state == 'Z') continue;
-    if (!IsInputWait(s)) return false;
-    if (s.ppid == parent) ++waiting;
+// Every live process of the program (it and its descendants) is asleep.
+bool AllAsleep(pid_t pid) {
+  std::vector<pid_t> all = Descendants(pid);
+  all.push_back(pid);
+  for (pid_t p : all) {
+    ipcconf::ProcessState s = ipcconf::ReadProcessState(p);
+    if (s.exists && s.state != 'Z' && !s.sleeping()) return false;
   }
-  return waiting >= n;
+  return true;
 }
 
+// Nothing below the init can move any more: every live process has been asleep in a call that
+// no timer ends (not a sleep, not a poll with a timeout) for `samples` samples in a row, with
+// no new output. Then waiting out the bound proves nothing more: the run ends early.
+class StuckWatch {
+ public:
+  bool Stuck(const Stage& stage) {
+    std::string now;
+    for (pid_t pid : Descendants(getpid())) {
+      ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
+      if (!s.exists || s.state == 'Z') continue;
+      if (!s.sleeping() || !s.syscall_nr) return Reset();
+      std::string call = ipcconf::SyscallName(*s.syscall_nr);
+      if (call.find("sleep") != std::string::npos || call.find("poll") != std::string::npos ||
+          call.find("select") != std::string::npos || call == "semtimedop" || call == "pause") {
+        return Reset();
+      }
+      now += std::to_string(pid) + call + ";";
+    }
+    now += std::to_string(stage.OutputBytes());
+    if (now != last_) {
+      last_ = now;
+      return Reset();
+    }
+    return ++same_ >= kSamples;
+  }
+
+ private:
+  bool Reset() {
+    same_ = 0;
+    return false;
+  }
+  static constexpr int kSamples = 30;  // 30 samples, 5 ms apart at most: >= 150 ms unchanged
+  std::string last_;
+  int same_ = 0;
+};
+
+// Live children of `parent`, and how many of them wait for input.
+std::pair<int, int> ChildrenWaiting(pid_t parent) {
+  int live = 0, waiting = 0;
+  for (pid_t c : ipcconf::ChildrenOf(parent)) {
+    ipcconf::ProcessState s = ipcconf::ReadProcessState(c);
+    if (!s.exists || s.state == 'Z') continue;
+    ++live;
+    if (IsInputWait(s)) ++waiting;
+  }
+  return {live, waiting};
+}
+
+// The process pool: `PROG N` with stdin an open pipe. The pool is observed, not driven: its fd
+// tables are read at the first moment the most children wait for input at once (each has then
+// closed what it meant to close), tasks are fed only to a parent that waits reading its stdin
+// (one per line, then end of file), and a pool that drives itself is watched until it ends.
 std::string PoolScenario(Stage& stage, const Flags& f, long bound) {
   Program& main = stage.Start("main", f.main_argv, "pipe");
-  int n = static_cast<int>(f.Num("children", 1));
-  JsonObject o;
-  o.Bool("up", stage.WaitFor([&] { return main.ended || PoolIdle(main.pid, n); }, bound) &&
-                   !main.ended);
-  o.Add("snapshot", stage.SnapshotJson());
   std::string tasks = f.Get("tasks");
   for (char& c : tasks) c = c == ',' ? '\n' : c;
-  if (!tasks.empty()) stage.Feed(main, tasks + "\n");
-  // Tasks done: the parent has read them all and everybody waits for input again (sleeping in
-  // a task is not waiting for input).
-  o.Bool("tasks_done", stage.WaitFor([&] {
-    return main.ended || (Unread(main) == 0 && PoolIdle(main.pid, n));
-  }, bound));
-  o.Add("after_tasks", stage.SnapshotJson());
-  stage.CloseStdin(main);
-  o.Bool("ended", stage.WaitEnd(main, bound));
+  if (!tasks.empty()) tasks += "\n";
+  int most = 0;
+  std::string snapshot = "[]";
+  bool fed = false, closed = false;
+  long up_ms = -1;
+  StuckWatch stuck;
+  bool deadlock = false;
+  stage.WaitFor([&] {
+    if (main.ended) return true;
+    if ((tasks.empty() || closed || !ReadsStdin(main.pid)) && stuck.Stuck(stage)) {
+      deadlock = true;  // e.g. the parent in waitpid(), every child in read(): nobody moves
+      return true;
+    }
+    auto [live, waiting] = ChildrenWaiting(main.pid);
+    if (live > 0 && waiting == live && live > most) {
+      most = live;
+      snapshot = stage.SnapshotJson();
+      if (up_ms < 0) up_ms = stage.NowMs();
+    }
+    if (most > 0 && !fed && !tasks.empty() && ReadsStdin(main.pid)) {
+      stage.Feed(main, tasks);
+      fed = true;
+    } else if (fed && Unread(main) == 0 && ReadsStdin(main.pid) && waiting == live) {
+      stage.CloseStdin(main);  // the tasks are taken: now the end of its input
+      closed = true;
+    }
+    return false;
+  }, bound);
+  JsonObject o;
+  o.Num("most_children_waiting", most).Add("snapshot", snapshot).Bool("stuck", deadlock);
+  o.Bool("fed", fed).Bool("reads_stdin", fed || ReadsStdin(main.pid));
+  if (!main.ended) {
+    // It did not end by itself: what it holds now explains a hang (a deadlocked shutdown).
+    o.Add("at_bound", stage.SnapshotJson()).Str("at_bound_describe", stage.DescribeAll());
+    if (!closed) stage.CloseStdin(main);
+    o.Bool("ended_after_stdin_closed", stage.WaitEnd(main, deadlock ? bound / 20 : bound / 4));
+  }
+  o.Bool("ended", main.ended && main.hang.empty());
   return o.Text();
 }
 
-std::string FifoScenario(Stage& stage, const Flags& f, long bound) {
-  const std::string path = f.Get("fifo");
-  Program& server = stage.Start("server", f.main_argv, "");
+// Two programs of a lab (FIFO, shared memory) whose roles are found by watching them: the
+// first (by name the server) starts and settles (waits in open() of its FIFO, for input, or for
+// the other); then the second starts. Whichever waits reading its stdin gets the lines (the
+// sender); with --eof its stdin then ends, else it is closed once the sender has taken
+// everything and waits for more (a sender that stops at "quit" has ended by then).
+std::string PairScenario(Stage& stage, const Flags& f, long bound) {
+  const std::string lines = ipcconf::ReadSmallFile(f.Get("lines"));
+  const bool eof = f.Get("eof") == "1";
+  Program& first = stage.Start("server", f.main_argv, "pipe");
+  Program* sender = nullptr;
+  auto feed = [&](Program& p) {
+    sender = &p;
+    stage.Feed(p, lines);
+    if (eof) stage.CloseStdin(p);
+  };
+  bool first_waited_in_open = false;
+  int asleep = 0;
+  stage.WaitFor([&] {
+    if (first.ended) return true;
+    if (InOpen(first.pid)) {
+      first_waited_in_open = true;
+      return true;
+    }
+    if (!sender && ReadsStdin(first.pid)) {
+      feed(first);
+      asleep = 0;
+      return false;
+    }
+    if (sender == &first && Unread(first) > 0) return false;
+    asleep = AllAsleep(first.pid) ? asleep + 1 : 0;
+    return asleep >= 3;  // three samples in a row: it waits for something
+  }, bound / 2);
   JsonObject o;
-  struct stat st {};
-  bool made = stage.WaitFor(
-      [&] { return lstat(path.c_str(), &st) == 0 || server.ended; }, bound);
-  made = made && lstat(path.c_str(), &st) == 0;
-  o.Bool("created", made).Bool("is_fifo", made && S_ISFIFO(st.st_mode));
-  o.Num("mode", made ? (st.st_mode & 07777) : -1);
-  o.Bool("waits_in_open", stage.WaitFor([&] {
-    ipcconf::ProcessState s = ipcconf::ReadProcessState(server.pid);
-    return s.sleeping() && s.syscall_nr &&
-           (ipcconf::SyscallName(*s.syscall_nr) == "openat" ||
-            ipcconf::SyscallName(*s.syscall_nr) == "open");
-  }, bound / 2));
-  Program& client = stage.Start("client", f.client_argv, f.Get("client-stdin"));
-  o.Bool("client_ended", stage.WaitEnd(client, bound));
-  o.Bool("server_ended", stage.WaitEnd(server, bound));
-  o.Bool("exists_after", lstat(path.c_str(), &st) == 0);
-  return o.Text();
-}
-
-std::string ShmScenario(Stage& stage, const Flags& f, long bound) {
-  Program& server = stage.Start("server", f.main_argv, f.Get("stdin"));
-  JsonObject o;
-  o.Bool("segment_seen", stage.WaitFor([&] {
-    return server.ended || SysvipcJson().find("\"shm\":[]") == std::string::npos;
-  }, bound) && SysvipcJson().find("\"shm\":[]") == std::string::npos);
-  o.Add("while_running", SysvipcJson());
-  Program& client = stage.Start("client", f.client_argv, f.Get("client-stdin"), true);
-  o.Bool("client_ended", stage.WaitEnd(client, bound));
-  o.Bool("server_ended", stage.WaitEnd(server, bound));
+  o.Bool("first_waited_in_open", first_waited_in_open);
+  o.Str("first_before_second", first.ended ? "ended" : stage.DescribeAll());
+  o.Add("sysvipc_before_second", SysvipcJson());
+  Program& second = stage.Start("client", f.client_argv, "pipe", f.Get("client-other-uid") == "1");
+  bool closed = false, waited_after_input = false;
+  StuckWatch stuck;
+  auto close_all = [&] {
+    stage.CloseStdin(first);
+    stage.CloseStdin(second);
+    closed = true;
+  };
+  stage.WaitFor([&] {
+    if (first.ended && second.ended) return true;
+    if (closed && stuck.Stuck(stage)) return true;
+    if (!sender) {
+      if (!second.ended && ReadsStdin(second.pid)) feed(second);
+      else if (!first.ended && ReadsStdin(first.pid)) feed(first);
+      return false;
+    }
+    if (!closed && (sender->ended || (Unread(*sender) == 0 && ReadsStdin(sender->pid)))) {
+      waited_after_input = !sender->ended && !eof;
+      close_all();
+    }
+    return false;
+  }, bound);
+  if (!closed) close_all();
+  long rest = stuck.Stuck(stage) ? bound / 20 : bound / 4;
+  bool first_end = stage.WaitEnd(first, rest), second_end = stage.WaitEnd(second, rest);
+  o.Str("sender", sender ? sender->role : "");
+  o.Bool("sender_waited_for_more_input", waited_after_input);
+  o.Bool("server_ended", first_end && first.hang.empty());
+  o.Bool("client_ended", second_end && second.hang.empty());
+  // FIFOs the programs made (the observer logged them): do they still exist?
+  std::vector<std::string> nodes;
+  std::istringstream log(ipcconf::ReadSmallFile(f.Get("log")));
+  std::string line;
+  while (std::getline(log, line)) {
+    std::istringstream in(line);
+    std::string kind, pid, err, mode, path;
+    if (!(in >> kind >> pid >> err >> mode) || kind != "M" || err != "0") continue;
+    std::getline(in >> std::ws, path);
+    struct stat st {};
+    JsonObject node;
+    node.Str("path", path).Bool("exists_after", lstat(path.c_str(), &st) == 0);
+    nodes.push_back(node.Text());
+  }
+  std::string array = "[";
+  for (size_t i = 0; i < nodes.size(); ++i) array += (i ? "," : "") + nodes[i];
+  o.Add("fifos", array + "]");
   return o.Text();
 }
 
@@ -158,10 +296,8 @@ int Init(Strength strength, const Flags& f, int report_fd) {
   std::string observed;
   if (scenario == "pool") {
     observed = PoolScenario(stage, f, bound);
-  } else if (scenario == "fifo") {
-    observed = FifoScenario(stage, f, bound);
-  } else if (scenario == "shm") {
-    observed = ShmScenario(stage, f, bound);
+  } else if (scenario == "pair") {
+    observed = PairScenario(stage, f, bound);
   } else {
     Program& main = stage.Start("main", f.main_argv, f.Get("stdin"));
     observed = JsonObject().Bool("ended", stage.WaitEnd(main, bound)).Text();
@@ -184,7 +320,7 @@ int main(int argc, char** argv) {
   bool overran = false;
   grade::Strength s = grade::RunContained(
       [&](grade::Strength strength) { return grade::Init(strength, flags, report_fd); }, wall,
-      &overran);
+      &overran, flags.Get("workdir").substr(0, flags.Get("workdir").rfind('/')));
   if (overran) {
     std::fprintf(stderr, "grade_sandbox: the scenario overran %ld ms (%s)\n", wall,
                  grade::StrengthName(s));

@@ -72,7 +72,7 @@ std::string Program::Json() const {
   o.Str("role", role).Num("pid", pid).Bool("ended", ended).Num("elapsed_ms", ended_ms - started_ms);
   if (ended && WIFEXITED(status)) o.Num("exit_code", WEXITSTATUS(status));
   if (ended && WIFSIGNALED(status)) o.Num("signal", WTERMSIG(status));
-  o.Bool("flooded", flooded).Str("stdout", out).Str("stderr", err).Str("hang", hang);
+  o.Bool("flooded", flooded).Bool("stopped_by_grader", stopped_by_grader).Str("stdout", out).Str("stderr", err).Str("hang", hang);
   return o.Text();
 }
 
@@ -137,6 +137,12 @@ Program& Stage::Start(const std::string& role, const std::vector<std::string>& a
   p.err_fd = err[0];
   p.stdin_fd = in[1];
   return p;
+}
+
+size_t Stage::OutputBytes() const {
+  size_t n = 0;
+  for (const auto& p : programs_) n += p->out.size() + p->err.size();
+  return n;
 }
 
 void Stage::Feed(Program& p, const std::string& text) {
@@ -329,6 +335,7 @@ void Stage::KillAll() {
     if (!p->ended) {
       p->ended = true;
       p->status = SIGKILL;  // as a wait status: killed by SIGKILL
+      p->stopped_by_grader = true;
       p->ended_ms = NowMs();
     }
   }
@@ -348,13 +355,20 @@ std::string Stage::ReportJson(const std::string& scenario_json) {
       }
     }
   }
+  std::vector<std::string> alive;  // what was still running when the grader ended the run
+  for (pid_t pid : Descendants(getpid())) {
+    ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
+    if (s.exists && s.state != 'Z') {
+      alive.push_back(JsonObject().Num("pid", pid).Num("ppid", s.ppid).Str("describe", s.Describe()).Text());
+    }
+  }
   KillAll();
   Drain();
   std::vector<std::string> progs;
   for (auto& p : programs_) progs.push_back(p->Json());
   JsonObject o;
   o.Str("containment", StrengthName(strength_)).Num("elapsed_ms", NowMs() - start_ms_);
-  o.Add("programs", Array(progs)).Add("orphans", Array(orphans_));
+  o.Add("programs", Array(progs)).Add("orphans", Array(orphans_)).Add("alive_at_end", Array(alive));
   o.Num("max_processes", max_processes_).Bool("fork_bomb", fork_bomb()).Bool("flooded", flood_);
   o.Add("sysvipc", sysv).Add("scenario", scenario_json);
   return o.Text();

@@ -25,6 +25,7 @@ struct Program {
   std::string out, err;
   bool flooded = false;
   bool ended = false;
+  bool stopped_by_grader = false;  // still running at the end: the grader killed it
   int status = 0;
   long started_ms = 0, ended_ms = 0;
   std::string hang;  // what each process was doing when its bound ran out
@@ -60,6 +61,8 @@ class Stage {
   std::string DescribeAll() const;
   bool fork_bomb() const { return max_processes_ >= options_.fork_bomb_processes; }
   long NowMs() const;
+  // Bytes of output read from every program so far (to see that nothing moves).
+  size_t OutputBytes() const;
   // The final report: programs, orphans, process counts, /proc/sysvipc.
   std::string ReportJson(const std::string& scenario_json);
   void KillAll();
