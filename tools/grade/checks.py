@@ -246,12 +246,14 @@ def check_pool(tools, build_dir, bins, settings):
             blocked = "PROG.POOL.ENDS"
         else:
             holder = [(pid, fd) for pid, fd, mode in _holders_at(s, channels.get(child))
-                      if pid != child and "w" in mode]
+                      if pid not in (child, parent) and "w" in mode]
             why = (T(f": process {holder[0][0]} still holds the write end (fd {holder[0][1]})",
                      f"：进程 {holder[0][0]} 仍持有其写端（fd {holder[0][1]}）") if holder else
                    T(f": {alive[child]}", f"：{alive[child]}"))
             exits = T(f"child {child} did not exit after the parent closed its channel{why.en}",
                       f"父进程关闭管道后，子进程 {child} 没有退出{why.zh}")
+            if holder and holder[0][0] in children:  # a sibling's inherited write end: that fault
+                blocked = "PROG.POOL.NO_FOREIGN_WRITE_END"
     verdicts.append(verdict("PROG.POOL.CHILDREN_EXIT_ON_CLOSE", exits, blocked))
     orphans = _orphans([pool])
     if runaway:
