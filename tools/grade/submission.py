@@ -518,10 +518,10 @@ def _run(command, cwd, deadline, log, shown):
         out.seek(0)
         data = out.read(_LOG_LIMIT)
     text = _ANSI.sub("", data.decode("utf-8", "replace")).rstrip("\n")
-    if info is None:
-        text += f"\n(stopped: the build ran longer than {BUILD_TIMEOUT_S} s)"
     if text:
         log.parts.append(text)
+    if info is None:
+        log.note(f"stopped: the build ran longer than {BUILD_TIMEOUT_S} s")
     log.parts.append(f"[grade] exit status {status if status is not None else 'none'}")
     return status, text
 
@@ -553,7 +553,7 @@ def _compile_directly(build_dir, sources, deadline, log, taken):
             out = f"{stem}_{suffix.lstrip('.').replace('+', 'x')}"
         taken.add(out)
         command = ["g++" if cxx else "gcc", "-O1", "-w"] + (["-std=gnu++17"] if cxx else [])
-        command += ["-I", folder or ".", "-I", ".", "-o", out]
+        command += (["-I", folder] if folder else []) + ["-I", ".", "-o", out]
         for p in parts:
             command += ["-x", "c" if p.endswith(_C_SUFFIXES) else "c++", p]
         command += ["-x", "none", "-lpthread"]
@@ -566,7 +566,7 @@ def _compile_directly(build_dir, sources, deadline, log, taken):
 
 
 def _last_lines(text, n=3):
-    lines = [l.strip() for l in text.splitlines() if l.strip() and not l.startswith("$ ")]
+    lines = [_clip(l.strip()) for l in text.splitlines() if l.strip() and not l.startswith("$ ")]
     return " / ".join(lines[-n:]) if lines else "nothing"
 
 
@@ -735,10 +735,12 @@ def first_errors(log, lines=ERROR_LINES):
         if len(taken) >= lines:
             break
         take(i)
-    shown = [text[i].rstrip() for i in taken]
-    if not shown:
-        shown = [l.rstrip() for l in text if l.strip()][-4:] or ["(no output)"]
-    return "\n".join(shown[:lines])
+    shown = [text[i] for i in taken] or [l for l in text if l.strip()][-4:] or ["(no output)"]
+    return "\n".join(_clip(l.rstrip()) for l in shown[:lines])
+
+
+def _clip(line, width=200):
+    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def failure_reason(log, made=None):
@@ -748,8 +750,9 @@ def failure_reason(log, made=None):
     if notes and notes[-1] == "outcome: no-program":
         said = [n for n in notes if n.startswith("the build made no program")]
         return said[-1] if said else "the build made no program"
-    if any(f"ran longer than {BUILD_TIMEOUT_S} s" in l for l in log.splitlines()):
-        return f"the build ran longer than {BUILD_TIMEOUT_S} s"
+    for note in notes:
+        if note.startswith("stopped: the build ran longer than"):
+            return note[len("stopped: "):]
     errors = first_errors(log)
     if _compiler_errors(errors):
         return "does not compile: " + errors
