@@ -42,6 +42,7 @@ ERROR_LINES = 12
 _READ_LIMIT = 1 << 20  # bytes of a source or header read for detection
 _COPY_LIMIT = 64 << 20  # a larger file is not copied into the build folder
 _LOG_LIMIT = 1 << 20  # bytes of one build command's output kept
+_MAX_FILES = 20000  # files of a submission looked at and copied
 _SKIPPED_DIRS = {".git", ".svn", ".hg", "__MACOSX"}
 _C_SUFFIXES = (".c",)
 _NEEDS_TWO = {"fifo": ("server", "client"), "shm": ("server", "client")}
@@ -63,10 +64,11 @@ def _show(text):
 def _walk(root):
     """(kind, relpath, path, stat) for each entry under root, sorted; kind "dir" or "file".
 
-    Symbolic links are followed when they point inside the submission or to something anybody
-    may read (the sample shm_reference links into the repository), never twice to the same
-    folder; dangling links, FIFOs, sockets, devices and unreadable folders are left out.
-    Version-control folders, __MACOSX and its "._" files are left out.
+    Symbolic links are followed when they point inside the submission, or to a file outside
+    that anybody may read (the sample shm_reference links into the repository); never to a
+    folder outside, never twice to the same folder. Dangling links, FIFOs, sockets, devices,
+    unreadable folders, version-control folders, __MACOSX and its "._" files are left out.
+    After _MAX_FILES files, kind "limit" ends the walk.
     """
     try:
         top = os.path.realpath(root)
@@ -83,10 +85,10 @@ def _walk(root):
             return False
         if real == top or real.startswith(top + os.sep):
             return True
-        need = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(st.st_mode) else 0)
-        return st.st_mode & need == need
+        return stat.S_ISREG(st.st_mode) and st.st_mode & stat.S_IROTH
 
     stack = [("", root, 0)]
+    count = 0
     while stack:
         rel, path, depth = stack.pop()
         try:
@@ -116,6 +118,10 @@ def _walk(root):
                 seen.add(real)
                 subdirs.append((child_rel, entry.path, st))
             elif stat.S_ISREG(st.st_mode):
+                count += 1
+                if count > _MAX_FILES:
+                    yield "limit", child_rel, entry.path, st
+                    return
                 yield "file", child_rel, entry.path, st
         for child_rel, child, st in subdirs:
             yield "dir", child_rel, child, st
@@ -244,16 +250,19 @@ class _Tree:
     """The sources and headers of a folder, and the programs they make."""
 
     def __init__(self, folder):
-        files = _files(folder)
-        self.sources = sorted(r for r in files if r.endswith(SOURCE_SUFFIXES))
-        self.headers = sorted(r for r in files if r.endswith(HEADER_SUFFIXES))
-        self.compiled = sorted(r for r in files if r not in self.sources and
-                               r not in self.headers and _is_compiled(r, files[r][0]))
-        self._paths = {r: files[r][0] for r in self.sources + self.headers}
+        self.files = _files(folder)
+        self.sources = sorted(r for r in self.files if r.endswith(SOURCE_SUFFIXES))
+        self.headers = sorted(r for r in self.files if r.endswith(HEADER_SUFFIXES))
+        self._paths = {r: self.files[r][0] for r in self.sources + self.headers}
         self._parsed = {}
         self._by_name = collections.defaultdict(list)
         for r in self.sources + self.headers:
             self._by_name[os.path.basename(r)].append(r)
+
+    def compiled(self):
+        """The compiled files (programs, objects, libraries) among the files."""
+        return sorted(r for r, (path, _) in self.files.items()
+                      if r not in self._paths and _is_compiled(r, path))
 
     def parsed(self, rel):
         if rel not in self._parsed:
@@ -327,7 +336,8 @@ def _lab_of(folder, programs):
         else:
             looked = (f"no program calls {_WHAT_EACH_LAB_CALLS} in its sources and the local "
                       f"headers they include; programs: "
-                      f"{', '.join(_show(s) for s in programs)}")
+                      f"{', '.join(_show(s) for s in list(programs)[:8])}"
+                      f"{' ...' if len(programs) > 8 else ''}")
         raise SubmissionError(f"{folder}: cannot tell the lab ({looked}); "
                               f"add {MANIFEST} with lab = \"...\"")
     return labs[0]
@@ -358,8 +368,9 @@ def load(folder, lab_override=None):
     if not entries:
         raise SubmissionError(f"{folder}: the folder is empty")
     manifest = {}
+    tree = _Tree(folder)
     path = os.path.join(folder, MANIFEST)
-    if os.path.exists(path):
+    if MANIFEST in tree.files:  # not a link to a file outside that only the grader may read
         try:
             with open(path, "rb") as f:
                 manifest = tomllib.load(f)
@@ -376,13 +387,13 @@ def load(folder, lab_override=None):
             if key in manifest and not isinstance(manifest[key], kind):
                 raise SubmissionError(
                     f"{path}: malformed manifest: {key} must be a {kind.__name__}")
-    tree = _Tree(folder)
     if not tree.sources and "build" not in manifest:
         kinds = ", ".join(SOURCE_SUFFIXES)
-        if tree.compiled:
+        compiled = tree.compiled()
+        if compiled:
             raise SubmissionError(
                 f"{folder}: no source files ({kinds}) (only compiled programs, which are not "
-                f"graded: hand in the sources): {', '.join(_show(c) for c in tree.compiled[:6])}")
+                f"graded: hand in the sources): {', '.join(_show(c) for c in compiled[:6])}")
         raise SubmissionError(f"{folder}: no source files ({kinds})")
     programs = tree.programs()
     manifest["lab"] = lab_override or manifest.get("lab") or _lab_of(folder, programs)
@@ -403,7 +414,9 @@ def _copy(src, dst, log):
     for kind, rel, path, st in _walk(src):
         target = os.path.join(dst, rel)
         try:
-            if kind == "dir":
+            if kind == "limit":
+                log.note(f"not copied: the files after the first {_MAX_FILES}")
+            elif kind == "dir":
                 os.makedirs(target, exist_ok=True)
             elif st.st_size > _COPY_LIMIT:
                 log.note(f"not copied (larger than {_COPY_LIMIT >> 20} MiB): {_show(rel)}")
@@ -438,6 +451,8 @@ def _makefiles(build_dir):
     """
     def rank(name):
         low = name.lower()
+        if name.endswith(SOURCE_SUFFIXES + HEADER_SUFFIXES):
+            return None
         if name in ("GNUmakefile", "makefile", "Makefile"):
             return 0
         if low in ("makefile", "gnumakefile"):
@@ -553,9 +568,10 @@ def _compile_directly(build_dir, sources, deadline, log, taken):
             out = f"{stem}_{suffix.lstrip('.').replace('+', 'x')}"
         taken.add(out)
         command = ["g++" if cxx else "gcc", "-O1", "-w"] + (["-std=gnu++17"] if cxx else [])
-        command += (["-I", folder] if folder else []) + ["-I", ".", "-o", out]
-        for p in parts:
-            command += ["-x", "c" if p.endswith(_C_SUFFIXES) else "c++", p]
+        command += (["-I", folder] if folder else []) + ["-I", ".", "-o", "./" + out if out.startswith("-") else out]
+        for p in parts:  # "./" before a name that gcc would take for an option
+            command += ["-x", "c" if p.endswith(_C_SUFFIXES) else "c++",
+                        "./" + p if p.startswith("-") else p]
         command += ["-x", "none", "-lpthread"]
         status, _ = _run(command, build_dir, deadline, log, " ".join(_show(c) for c in command))
         if status != 0:
@@ -659,7 +675,8 @@ def _complete(build_dir, manifest, sources, made, deadline, log):
     if not missing:
         return "ok"
     log.note(f"the {manifest['lab']} lab needs two programs and make made "
-             f"{', '.join(_show(m) for m in made)}: compiling {', '.join(missing)} directly")
+             f"{', '.join(_show(m) for m in made)}: compiling "
+             f"{', '.join(_show(m) for m in missing)} directly")
     ok, _ = _compile_directly(build_dir, missing, deadline, log, set(made))
     return "ok" if ok else "failed"
 
@@ -762,9 +779,9 @@ def failure_reason(log, made=None):
 # ---------------------------------------------------------------------------------------------
 # The programs of the lab
 
-_SERVER_HINTS = (("serv", "srv", "server"), ("shm_s", "ser", "read", "recv", "receiv", "lector",
-                                             "recept", "consum"))
-_CLIENT_HINTS = (("cli", "client"), ("write", "send", "escrit", "emisor", "product", "produc"))
+# Strong hints, then weak ones (reader and writer are the fifo lab's server and client).
+_SERVER_HINTS = (("serv", "srv"), ("shm_s", "ser", "read", "recv", "receiv", "lector", "recept"))
+_CLIENT_HINTS = (("cli",), ("write", "send", "escrit", "emisor"))
 _MAIN_HINTS = ("pool", "process", "proceso", "main", "master", "padre")
 
 
