@@ -46,6 +46,8 @@ _MAX_FILES = 20000  # files of a submission looked at and copied
 _SKIPPED_DIRS = {".git", ".svn", ".hg", "__MACOSX"}
 _C_SUFFIXES = (".c",)
 _NEEDS_TWO = {"fifo": ("server", "client"), "shm": ("server", "client")}
+_NO_PROGRAM = "the build made no program; it printed: "
+_NO_MAIN = "no source file has a main()"
 
 
 class SubmissionError(Exception):
@@ -591,7 +593,7 @@ def build(folder, manifest, build_dir):
 
     Returns (ok, log, made): ok when the build succeeded (or failed after making programs, for
     a reason that is not a compile error) and made at least one program; log, what it ran and
-    printed (UTF-8, for first_errors and failure_reason); made, {relpath in build_dir: absolute
+    printed (UTF-8, for first_errors and build_failure); made, {relpath in build_dir: absolute
     path} of every ELF program in the copy afterwards, sorted by relpath.
     """
     log = _Log()
@@ -606,8 +608,7 @@ def build(folder, manifest, build_dir):
     made = _programs(build_dir)
     if outcome == "ok" and not made:
         outcome = "no-program"
-        log.note("the build made no program; it printed: "
-                 f"{_last_lines(chr(10).join(_output_lines(log.text())))}")
+        log.note(_NO_PROGRAM + _last_lines("\n".join(_output_lines(log.text()))))
     _open_to_all(build_dir, made)
     log.note(f"outcome: {outcome}")
     return outcome == "ok", log.text(), dict(made)
@@ -640,7 +641,7 @@ def _build_copy(build_dir, manifest, deadline, log):
         made = _programs(build_dir)
         if all(s == 0 for s in statuses):
             if not made:
-                log.note(f"the build made no program; it printed: {_last_lines(text)}")
+                log.note(_NO_PROGRAM + _last_lines(text))
                 return "no-program"
             return _complete(build_dir, manifest, sources, made, deadline, log)
         if _compiler_errors(text):
@@ -655,7 +656,7 @@ def _build_copy(build_dir, manifest, deadline, log):
     if not _Tree(build_dir).mains():
         if makefiles:
             return "failed"  # make's own errors say why
-        log.note("the build made no program; it printed: no source file has a main()")
+        log.note(_NO_PROGRAM + _NO_MAIN)
         return "no-program"
     log.note(f"{why_direct}: compiling each source with a main() directly")
     ok, _ = _compile_directly(build_dir, sources, deadline, log, set())
@@ -760,20 +761,24 @@ def _clip(line, width=200):
     return line if len(line) <= width else line[:width - 1] + "…"
 
 
-def failure_reason(log, made=None):
-    """Why the build gets no marks, for the report: the errors, or what a build that made no
-    program printed, or that it ran too long."""
+def build_failure(log, made=None):
+    """Why the build gets no marks, for the student, in English and Chinese (a text.T, which is
+    a str): the errors, what a build that made no program printed, or that it ran too long."""
+    from text import T
     notes = [l[len("[grade] "):] for l in log.splitlines() if l.startswith("[grade] ")]
     if notes and notes[-1] == "outcome: no-program":
-        said = [n for n in notes if n.startswith("the build made no program")]
-        return said[-1] if said else "the build made no program"
+        said = [n for n in notes if n.startswith(_NO_PROGRAM)]
+        said = said[-1][len(_NO_PROGRAM):] if said else "nothing"
+        said_zh = "没有任何源文件含有 main()" if said == _NO_MAIN else said
+        return T(f"{_NO_PROGRAM}{said}", f"编译没有生成任何程序；它输出了：{said_zh}")
     for note in notes:
-        if note.startswith("stopped: the build ran longer than"):
-            return note[len("stopped: "):]
+        found = re.fullmatch(r"stopped: the build ran longer than (\d+) s", note)
+        if found:
+            return T(f"the build ran longer than {found[1]} s", f"编译运行超过 {found[1]} 秒")
     errors = first_errors(log)
     if _compiler_errors(errors):
-        return "does not compile: " + errors
-    return "does not build: " + errors
+        return T("does not compile: " + errors, "无法编译：" + errors)
+    return T("does not build: " + errors, "无法构建：" + errors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -867,14 +872,3 @@ def pick_binaries(manifest, made):
     result = {"programs": programs}
     result.update((role, programs[n]) for role, n in chosen.items())
     return result
-
-
-def build_failure(log, made):
-    """failure_reason, in English and Chinese (text.T), for grade.py."""
-    from text import T
-    reason = failure_reason(log, made)
-    for en, zh in (("does not compile: ", "无法编译："), ("does not build: ", "无法构建："),
-                   ("the build made no program; it printed: ", "编译没有生成任何程序；它输出了：")):
-        if reason.startswith(en):
-            return T(reason, zh + reason[len(en):])
-    return T(reason)

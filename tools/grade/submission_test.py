@@ -302,7 +302,7 @@ class DirectCompile(Base):
         _, ok, log, made = self.build(only, lab="process_pool")
         self.assertFalse(ok)
         self.assertEqual(made, {})
-        self.assertEqual(S.failure_reason(log, made),
+        self.assertEqual(S.build_failure(log, made),
                          "the build made no program; it printed: no source file has a main()")
 
     def test_make_building_one_of_two_programs_gets_the_other_compiled(self):
@@ -338,7 +338,7 @@ class BuildErrors(Base):
         })
         _, ok, log, made = self.build(folder)
         self.assertFalse(ok)  # a compile error: never graded, even though pool was made
-        reason = S.failure_reason(log, made)
+        reason = S.build_failure(log, made)
         lines = reason.splitlines()
         self.assertRegex(lines[0], r"^does not compile: otro\.c: In function|"
                                    r"^does not compile: otro\.c:3:\d+: error: ")
@@ -356,7 +356,7 @@ class BuildErrors(Base):
         })
         _, ok, log, made = self.build(folder)
         self.assertFalse(ok)
-        reason = S.failure_reason(log, made)
+        reason = S.build_failure(log, made)
         self.assertTrue(reason.startswith("does not compile: "), reason)
         self.assertIn("undefined reference to `helper'", reason)
         self.assertIn("in function `main'", reason)
@@ -372,16 +372,26 @@ class BuildErrors(Base):
                     "fifo_path": "lab.fifo"}
         _, ok, log, made = self.build(folder, manifest=manifest)
         self.assertFalse(ok)
-        self.assertEqual(S.failure_reason(log, made),
+        self.assertEqual(S.build_failure(log, made),
                          "does not build: Makefile:2: *** missing separator.  Stop.")
 
     def test_made_no_program_says_what_the_build_printed(self):
         folder = self.submission({"pool.c": POOL_C, "Makefile": "all:\n"})
         _, ok, log, made = self.build(folder)
         self.assertFalse(ok)
-        self.assertEqual(S.failure_reason(log, made),
-                         "the build made no program; it printed: "
-                         "make: Nothing to be done for 'all'.")
+        reason = S.build_failure(log, made)
+        self.assertEqual(reason, "the build made no program; it printed: "
+                                 "make: Nothing to be done for 'all'.")
+        self.assertEqual(reason.zh, "编译没有生成任何程序；它输出了："
+                                    "make: Nothing to be done for 'all'.")
+
+    def test_reasons_in_chinese_quote_the_same_errors(self):
+        folder = self.submission({"pool.c": POOL_C.replace("return 0;\n}", "return 0\n}")})
+        _, ok, log, made = self.build(folder)
+        self.assertFalse(ok)
+        reason = S.build_failure(log, made)
+        self.assertTrue(reason.startswith("does not compile: pool.c:"), reason)
+        self.assertEqual(reason.zh, "无法编译：" + reason[len("does not compile: "):])
 
     def test_first_errors_is_bounded(self):
         log = "\n".join(f"x.c:{i}:1: error: bad thing {i}\n    {i} | code\n      | ^" for i in
@@ -409,7 +419,7 @@ class BuildErrors(Base):
             S.BUILD_TIMEOUT_S = saved
         self.assertLess(time.monotonic() - start, 20)
         self.assertFalse(ok)
-        self.assertEqual(S.failure_reason(log, made), "the build ran longer than 2 s")
+        self.assertEqual(S.build_failure(log, made), "the build ran longer than 2 s")
         self.assertEqual(self.sleepers(marker), [])
 
     @staticmethod
@@ -630,7 +640,7 @@ class OddInput(Base):
             S.load(folder)
         _, ok, log, made = self.build(folder, lab="fifo")
         self.assertFalse(ok)
-        reason = S.failure_reason(log, made)
+        reason = S.build_failure(log, made)
         self.assertTrue(reason.startswith("does not compile: junk.c:1:"), reason)
         width = 200 + len("does not compile: ")
         self.assertLessEqual(max(len(l) for l in reason.splitlines()), width)
