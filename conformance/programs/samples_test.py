@@ -21,9 +21,10 @@ RUBRICS = os.path.abspath("conformance/programs")
 
 
 def grade(*args, warp=100):
-    return subprocess.run(
+    return subprocess.run(  # the reasons quote UTF-8 whatever the locale
+        encoding="utf-8", args=
         [sys.executable, GRADE, "--sandbox", SANDBOX, "--observer", OBSERVER, "--rubrics",
-         RUBRICS, "--warp", str(warp), *args], capture_output=True, text=True, timeout=600)
+         RUBRICS, "--warp", str(warp), *args], capture_output=True, timeout=600)
 
 
 def graders_left(tmp):
@@ -76,7 +77,7 @@ class SamplesTest(unittest.TestCase):
         os.mkdir(os.path.join(cls.batch_in, "bad_empty"))
         cls.out = os.path.join(cls.tmp, "out")
         cls.batch = grade("--batch", cls.batch_in, "-j", "2", "--output", cls.out)
-        with open(os.path.join(cls.out, "scores.csv")) as f:
+        with open(os.path.join(cls.out, "scores.csv"), encoding="utf-8") as f:
             cls.rows = {r["submission"]: r for r in csv.DictReader(f)}
 
     @classmethod
@@ -86,7 +87,7 @@ class SamplesTest(unittest.TestCase):
     def test_batch_grades_every_sample_as_expected(self):
         self.assertEqual(self.batch.returncode, 2, self.batch.stderr)  # bad_* rows are errors
         names = [n for n in os.listdir(SAMPLES) if os.path.isdir(os.path.join(SAMPLES, n))]
-        self.assertGreaterEqual(len([n for n in names if not n.startswith("bad_")]), 12)
+        self.assertGreaterEqual(len([n for n in names if not n.startswith("bad_")]), 40)
         for name in names:
             with self.subTest(sample=name):
                 with open(os.path.join(SAMPLES, name, "expected.json")) as f:
@@ -100,10 +101,32 @@ class SamplesTest(unittest.TestCase):
                     got = json.load(f)
                 verdicts = {t["name"]: t["status"] == "passed" for t in got["tests"]}
                 reasons = {t["name"]: t["output"] for t in got["tests"]}
-                self.assertEqual(verdicts, expected["checks"], reasons)
+                for check, want in expected["checks"].items():
+                    self.assertEqual(verdicts.get(check), want,
+                                     f"{name} {check}: {reasons.get(check)}")
+                self.assertEqual(sorted(verdicts), sorted(expected["checks"]))
                 self.assertEqual(got["score"], expected["score"])
                 if name.endswith("_ok"):
                     self.assertEqual(got["score"], sum(t["max_score"] for t in got["tests"]))
+
+    def test_every_reason_is_in_english_and_chinese_and_utf8_is_kept(self):
+        for name in os.listdir(self.out):
+            path = os.path.join(self.out, name, "results.json")
+            if not os.path.exists(path):
+                continue
+            with open(path, encoding="utf-8") as f:
+                raw = f.read()
+            with self.subTest(sample=name):
+                self.assertNotIn("\\u00e", raw)  # UTF-8 read as Latin-1 shows as \u00e5...
+                for t in json.loads(raw)["tests"]:
+                    lines = t["output"].splitlines()
+                    self.assertTrue(any(any("\u4e00" <= c <= "\u9fff" for c in l) for l in lines),
+                                    t)  # the statement (and a failure's reason) in Chinese
+
+    def test_lang_zh_prints_chinese_reasons(self):
+        done = grade(os.path.join(SAMPLES, "pool_one_worker"), "--lang", "zh")
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn("全部 6 个任务都发给了通道 0", done.stdout)
 
     def test_empty_folder_is_a_row_with_its_reason(self):
         self.assertIn("the folder is empty", self.rows["bad_empty"]["error"])

@@ -8,6 +8,7 @@ Roles are discovered by watching: which program makes the FIFO or the segment, w
 its standard input (the sender), which one prints.
 """
 
+import concurrent.futures
 import errno
 import os
 import signal
@@ -129,6 +130,26 @@ def _channels(snapshot, parent):
     return children, channels, holders
 
 
+def _table_snapshot(log, parent):
+    """A snapshot from the observer's T lines: each process's pipe ends at its first read of a
+    pipe (a worker waiting for its first task) and the parent's at its first task sent."""
+    procs = {}
+    for t in log:
+        if t[0] != "T" or len(t) < 3:
+            continue
+        fields = " ".join(t[1:]).split()
+        pid, ppid = int(fields[0]), int(fields[1])
+        if pid in procs or (pid != parent and ppid != parent):
+            continue
+        fds = []
+        for item in fields[2:]:
+            fd, inode, mode = item.split(":")
+            fds.append({"fd": int(fd), "target": f"pipe:[{inode}]", "mode": mode})
+        procs[pid] = {"pid": pid, "ppid": ppid, "comm": "", "state": "S", "call": "read",
+                      "describe": f"pid {pid}", "fds": fds}
+    return list(procs.values()) if parent in procs else []
+
+
 def _round_robin_fault(seq, k):
     """'' when seq (channel indexes in the order tasks were sent) cycles over k channels."""
     for i, c in enumerate(seq):
@@ -144,14 +165,22 @@ def check_pool(tools, build_dir, bins, settings):
     main = bins["main"]
     tasks = ["1", "2"] * n  # codes a stdin-fed pool (or a menu) dispatches; 2N of them
     pool = run_scenario(tools, build_dir, "pool", main, [str(n)], children=n, tasks=tasks)
-    bad = {a: run_scenario(tools, build_dir, "run", main, [a] if a else [])
-           for a in ("", "abc", "0", "-3")}
+    # A refusal is immediate: a quarter bound shows that a program did not refuse, and the four
+    # runs go side by side.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as runs:
+        bad = {a: runs.submit(run_scenario, tools, build_dir, "run", main, [a] if a else [],
+                              bound_ms=max(tools.bound_ms // 4, 500) if tools else None)
+               for a in ("", "abc", "0", "-3")}
+        bad = {a: f.result() for a, f in bad.items()}
     s = pool.scenario
     prog = pool.program("main")
     parent = prog.get("pid")
     runaway = _runaway(pool)
     verdicts = [verdict("PROG.ANY.NO_RUNAWAY", runaway)]
     snapshot = s.get("snapshot", [])
+    tables = _table_snapshot(pool.log, parent)
+    if len(tables) > len(snapshot):  # a pool too fast for /proc sampling is still seen
+        snapshot = tables
     children, channels, holders = _channels(snapshot, parent)
     ended = _ending(prog, T("the program", "程序"))
     never = T(f"no child of the program was ever seen waiting for a task (in read())"
@@ -235,8 +264,15 @@ def check_pool(tools, build_dir, bins, settings):
     stuck = [c for c in children if c in alive]
     exits = T("")
     blocked = None
+    stopped = prog.get("flooded") or prog.get("stopped_by_grader") or not prog.get("ended")
+    unclosed = [i for i in range(len(index)) if i not in closed]
     if not children:
         exits = never
+    elif stopped and unclosed and not stuck:
+        exits = T(f"not observed: the parent never closed channel {unclosed[0]} itself; its "
+                  f"children ended only because the grader stopped it",
+                  f"无法观察：父进程从未自己关闭通道 {unclosed[0]}；子进程结束只是因为评分程序终止了它")
+        blocked = "PROG.ANY.NO_RUNAWAY" if runaway else "PROG.POOL.ENDS"
     elif stuck:
         child = stuck[0]
         i = index.get(channels.get(child, ("",))[0], (None,))[0]

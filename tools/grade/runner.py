@@ -70,7 +70,7 @@ def _claim_uid():
 
 def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_args=(),
                  stdin_text=None, lines=None, eof=False, client_other_uid=False, children=None,
-                 tasks=None):
+                 tasks=None, bound_ms=None):
     """Runs `scenario` of grade_sandbox (run, pool, pair) on a fresh copy of build_dir."""
     scratch = tempfile.mkdtemp(prefix="grade-run-")
     claim = None
@@ -87,7 +87,7 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
         command = [tools.sandbox, "--scenario", scenario, "--workdir", workdir,
                    "--report", os.path.join(scratch, "report.json"), "--log", log,
                    "--preload", observer, "--warp", str(tools.warp),
-                   "--bound", str(tools.bound_ms), "--main", _inside(main, build_dir, workdir)]
+                   "--bound", str(bound_ms or tools.bound_ms), "--main", _inside(main, build_dir, workdir)]
         if os.geteuid() == 0:
             uid, claim = _claim_uid()
             command += ["--uid", str(uid)]
