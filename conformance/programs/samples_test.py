@@ -126,7 +126,7 @@ class SamplesTest(unittest.TestCase):
     def test_lang_zh_prints_chinese_reasons(self):
         done = grade(os.path.join(SAMPLES, "pool_one_worker"), "--lang", "zh")
         self.assertEqual(done.returncode, 1, done.stderr)
-        self.assertIn("全部 6 个任务都发给了通道 0", done.stdout)
+        self.assertIn("全部 3 个任务都发给了通道 0", done.stdout)
 
     def test_empty_folder_is_a_row_with_its_reason(self):
         self.assertIn("the folder is empty", self.rows["bad_empty"]["error"])

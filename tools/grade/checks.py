@@ -163,7 +163,7 @@ def _round_robin_fault(seq, k):
 def check_pool(tools, build_dir, bins, settings):
     n = int(settings["children"])
     main = bins["main"]
-    tasks = ["1", "2"] * n  # codes a stdin-fed pool (or a menu) dispatches; 2N of them
+    tasks = (["1", "2"] * n)[:n]  # codes a stdin-fed pool (or a menu) dispatches: N of them
     pool = run_scenario(tools, build_dir, "pool", main, [str(n)], children=n, tasks=tasks)
     # A refusal is immediate: a quarter bound shows that a program did not refuse, and the four
     # runs go side by side.
