@@ -341,8 +341,8 @@ def _holders_at(scenario, channel):
 # ---------------------------------------------------------------- two programs: FIFO, shm
 
 def _pair(tools, build_dir, bins, settings, lines, eof=False, other_uid=False):
-    """Runs the lab's two programs; when the first by name fails at once having made nothing
-    (it expected the other to start first), the order is swapped."""
+    """Runs the lab's two programs; when the first by name ends before the second starts,
+    having made nothing (it expected the other to start first), the order is swapped."""
     order = [bins["server"], bins["client"]]
     args = settings.get("args", {})
     for attempt in (0, 1):
@@ -350,9 +350,9 @@ def _pair(tools, build_dir, bins, settings, lines, eof=False, other_uid=False):
                            client=order[1], client_args=args.get("client", []), lines=lines,
                            eof=eof, client_other_uid=other_uid)
         first = run.program("server")
-        made = [m for m in run.log if m[0] in "MG" and m[2 if m[0] == "M" else 6] == "0"]
-        if attempt or made or not first.get("ended") or first.get("exit_code", 1) == 0 or \
-                run.scenario.get("first_before_second") != "ended":
+        made = [m for m in run.log if m[0] in "MG" and m[2 if m[0] == "M" else 6] == "0" and
+                int(m[1]) == first.get("pid")]
+        if attempt or made or run.scenario.get("first_before_second") != "ended":
             return run
         order.reverse()
         args = {"server": args.get("client", []), "client": args.get("server", [])}

@@ -240,7 +240,8 @@ std::string PairScenario(Stage& stage, const Flags& f, long bound) {
   };
   stage.WaitFor([&] {
     if (first.ended && second.ended) return true;
-    if (closed && stuck.Stuck(stage)) return true;
+    // Nobody moves and nothing of ours can move them (input ended, or nobody reads it).
+    if ((closed || !sender) && stuck.Stuck(stage)) return true;
     if (!sender) {
       if (!second.ended && ReadsStdin(second.pid)) feed(second);
       else if (!first.ended && ReadsStdin(first.pid)) feed(first);
