@@ -128,6 +128,19 @@ class SamplesTest(unittest.TestCase):
         self.assertEqual(done.returncode, 1, done.stderr)
         self.assertIn("全部 3 个任务都发给了通道 0", done.stdout)
 
+    def test_course_settings_state_n_once_for_everyone(self):
+        settings = os.path.join(self.tmp, "course.toml")
+        with open(settings, "w") as f:
+            f.write("children = 4\n")
+        done = grade(os.path.join(SAMPLES, "pool_zh_fixed"), "--settings", settings)
+        self.assertIn("run as 'PROG 4' it started 5 children", done.stdout)
+        bad = os.path.join(self.tmp, "bad.toml")
+        with open(bad, "w") as f:
+            f.write("lab = \"fifo\"\n")
+        done = grade(os.path.join(SAMPLES, "pool_zh_course"), "--settings", bad)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("unknown setting(s) lab", done.stderr)
+
     def test_empty_folder_is_a_row_with_its_reason(self):
         self.assertIn("the folder is empty", self.rows["bad_empty"]["error"])
 

@@ -48,10 +48,11 @@ def _settings(path):
             settings = tomllib.load(f)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise submission.SubmissionError(f"{path}: cannot read the settings: {e}") from None
-    unknown = sorted(set(settings) - {"children", "lab", "build"})
+    unknown = sorted(set(settings) - {"children", "build"})
     if unknown:
         raise submission.SubmissionError(f"{path}: unknown setting(s) {', '.join(unknown)} "
-                                         f"(known: children, lab, build)")
+                                         f"(known: children, build; the lab is told from each "
+                                         f"submission's sources, or --lab)")
     return settings
 
 
@@ -59,8 +60,15 @@ def grade_one(folder, tools, rubric_dir, lab=None, settings=None):
     """(name, lab, rows, notes, catalog); raises SubmissionError for bad input."""
     manifest = submission.load(folder, lab)
     lab = manifest["lab"]
-    for key, value in (settings or {}).items():  # the course's conventions, for everyone
-        manifest.setdefault(key, value)
+    own = {}
+    try:  # a submission's own grade.toml (optional) wins over the course's conventions
+        with open(os.path.join(folder, submission.MANIFEST), "rb") as f:
+            own = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        pass
+    for key, value in (settings or {}).items():
+        if key not in own:
+            manifest[key] = value
     try:
         catalog = reports.load_catalog(os.path.join(rubric_dir, "assertions.catalog"))
         rubric = reports.load_rubric(os.path.join(rubric_dir, RUBRIC_FILES[lab]), catalog)
@@ -180,7 +188,7 @@ def main(argv):
                         help="language of the reasons in the terminal, JUnit and Markdown "
                              "(results.json always has both)")
     parser.add_argument("--settings", help="a course-wide TOML file of conventions for every "
-                        "submission (children = 3, ...); no per-student file is ever needed")
+                        "submission (children = 3, build = \"...\"); no per-student file is ever needed")
     parser.add_argument("--rubrics", default=os.path.join(here, "..", "..", "conformance",
                                                           "programs"))
     parser.add_argument("--sandbox", default=os.environ.get("IPCCONF_GRADE_SANDBOX"))
