@@ -163,18 +163,6 @@ int close(int fd) {
   return static_cast<int>(syscall(SYS_close, fd));
 }
 
-pid_t waitpid(pid_t pid, int* status, int options) {
-  int s = 0;
-  pid_t r = static_cast<pid_t>(syscall(SYS_wait4, pid, &s, options, nullptr));
-  int saved = errno;
-  if (r > 0) Log("R %d %d %d\n", getpid(), r, s);
-  if (status && r > 0) *status = s;
-  errno = saved;
-  return r;
-}
-
-pid_t wait(int* status) { return waitpid(-1, status, 0); }
-
 pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
   int s = 0;
   pid_t r = static_cast<pid_t>(syscall(SYS_wait4, pid, &s, options, usage));
@@ -184,6 +172,10 @@ pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
   errno = saved;
   return r;
 }
+
+pid_t waitpid(pid_t pid, int* status, int options) { return wait4(pid, status, options, nullptr); }
+
+pid_t wait(int* status) { return wait4(-1, status, 0, nullptr); }
 
 namespace {
 bool IsFifoPath(const char* path) {
