@@ -1,7 +1,8 @@
 // FIFO client: opens the server's FIFO at PATH for writing and sends each line
 // of its standard input; stops at a line "quit" (not sent) or at the end of the
-// input.
-//   fifo_client PATH < messages
+// input. Without PATH it uses "fifo" in its working directory, as the course's
+// client does.
+//   fifo_client [PATH] < messages
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,25 +14,31 @@
 
 namespace {
 
+// Writes all of `data`; gives up after a bounded number of interrupted or
+// empty writes, so a broken write() cannot keep the client for ever.
 bool WriteAll(int fd, const std::string &data) {
   size_t done = 0;
-  while (done < data.size()) {
+  for (int stalls = 0; done < data.size() && stalls < 100;) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
+    if (n < 0 && errno != EINTR) return false;
+    if (n <= 0) {
+      ++stalls;
+      continue;
+    }
     done += static_cast<size_t>(n);
   }
-  return true;
+  return done == data.size();
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: fifo_client PATH < messages\n");
+  if (argc > 2) {
+    std::fprintf(stderr, "usage: fifo_client [PATH] < messages\n");
     return 2;
   }
-  ipc::Result<ipc::UniqueFd> out = ipc::Fifo::Existing(argv[1]).OpenForWriting();
+  ipc::Result<ipc::UniqueFd> out =
+      ipc::Fifo::Existing(argc == 2 ? argv[1] : "fifo").OpenForWriting();
   if (!out) {
     std::fprintf(stderr, "fifo_client: %s\n", ipc::DescribeFifoError(out.error()).c_str());
     return 1;

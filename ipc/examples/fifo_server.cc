@@ -1,7 +1,8 @@
 // FIFO server: creates the FIFO at PATH, waits for a client, prints each
 // message it sends, and when the client closes its end, exits 0 and removes the
-// FIFO.
-//   fifo_server PATH [CLIENTS]   serves CLIENTS clients one after another
+// FIFO. Without arguments it uses "fifo" in its working directory, as the
+// course's server does.
+//   fifo_server [PATH [CLIENTS]]   serves CLIENTS clients one after another
 //   (default 1)
 #include <unistd.h>
 
@@ -37,12 +38,12 @@ bool ServeClient(const ipc::Fifo &fifo) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 2 || argc > 3) {
-    std::fprintf(stderr, "usage: fifo_server PATH [CLIENTS]\n");
+  if (argc > 3) {
+    std::fprintf(stderr, "usage: fifo_server [PATH [CLIENTS]]\n");
     return 2;
   }
   int clients = argc == 3 ? std::atoi(argv[2]) : 1;
-  ipc::Result<ipc::Fifo> fifo = ipc::Fifo::Create(argv[1], 0600);
+  ipc::Result<ipc::Fifo> fifo = ipc::Fifo::Create(argc >= 2 ? argv[1] : "fifo", 0600);
   if (!fifo) {
     std::fprintf(stderr, "fifo_server: %s\n", ipc::DescribeFifoError(fifo.error()).c_str());
     return 1;
