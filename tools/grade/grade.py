@@ -20,16 +20,14 @@ import time
 import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "labs"))
 
-import checks  # noqa: E402
+import labs  # noqa: E402
 import reports  # noqa: E402
 import runner  # noqa: E402
 import submission  # noqa: E402
 from runner import Tools  # noqa: E402
 from text import T  # noqa: E402
-
-RUBRIC_FILES = {"process_pool": "pool.rubric", "fifo": "fifo.rubric", "shm": "shm.rubric"}
-
 
 def _tools(args):
     for path, what in ((args.sandbox, "--sandbox"), (args.observer, "--observer")):
@@ -56,7 +54,7 @@ def _settings(path):
     return settings
 
 
-def grade_one(folder, tools, rubric_dir, lab=None, settings=None):
+def grade_one(folder, tools, labs_dir, lab=None, settings=None):
     """(name, lab, rows, notes, catalog); raises SubmissionError for bad input."""
     manifest = submission.load(folder, lab)
     lab = manifest["lab"]
@@ -70,8 +68,8 @@ def grade_one(folder, tools, rubric_dir, lab=None, settings=None):
         if key not in own:
             manifest[key] = value
     try:
-        catalog = reports.load_catalog(os.path.join(rubric_dir, "assertions.catalog"))
-        rubric = reports.load_rubric(os.path.join(rubric_dir, RUBRIC_FILES[lab]), catalog)
+        catalog = reports.load_catalog(labs.LABS[lab].catalogs(labs_dir))
+        rubric = reports.load_rubric(labs.LABS[lab].rubric(labs_dir), catalog)
         build_id = reports.build_id(rubric)
     except reports.RubricError as e:
         raise submission.SubmissionError(str(e)) from None
@@ -88,7 +86,7 @@ def grade_one(folder, tools, rubric_dir, lab=None, settings=None):
             return name, lab, reports.score(rubric, verdicts), [], catalog
         bins = submission.pick_binaries(manifest, made)
         verdicts = [(build_id, True, T("ok", "通过"), None)] + \
-            checks.CHECKS[lab](tools, build_dir, bins, manifest)
+            labs.LABS[lab].check(tools, build_dir, bins, manifest)
         notes = [f"contained by {runner.last_containment}"]
         if runner.last_containment.startswith("weak"):
             notes.append("containment is weaker here: a program that escapes its process tree "
@@ -100,7 +98,7 @@ def grade_one(folder, tools, rubric_dir, lab=None, settings=None):
 
 def _single(args, tools):
     start = time.monotonic()
-    name, lab, rows, notes, catalog = grade_one(args.submission, tools, args.rubrics, args.lab,
+    name, lab, rows, notes, catalog = grade_one(args.submission, tools, args.labs, args.lab,
                                                 args.settings)
     notes.append(f"graded in {time.monotonic() - start:.1f} s (time warp "
                  f"{'x' + str(tools.warp) if tools.warp else 'off'})")
@@ -111,15 +109,15 @@ def _single(args, tools):
     return 0 if got == best else 1
 
 
-def _batch_one(folder, tools, rubric_dir, output, settings=None, lang="en"):
+def _batch_one(folder, tools, labs_dir, output, settings=None, lang="en"):
     start = time.monotonic()
     name = os.path.basename(os.path.normpath(folder))
     try:
-        name, lab, rows, notes, catalog = grade_one(folder, tools, rubric_dir, None, settings)
+        name, lab, rows, notes, catalog = grade_one(folder, tools, labs_dir, None, settings)
     except submission.SubmissionError as e:
         return {"submission": name, "lab": "", "score": "", "max_score": "", "error": str(e),
                 "seconds": f"{time.monotonic() - start:.1f}"}
-    except checks.GraderError as e:
+    except labs.GraderError as e:
         return {"submission": name, "lab": "", "score": "", "max_score": "",
                 "error": f"grader error (not the student's fault): {e}",
                 "seconds": f"{time.monotonic() - start:.1f}"}
@@ -148,7 +146,7 @@ def _batch(args, tools):
     start = time.monotonic()
     rows = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(_batch_one, f, tools, args.rubrics, args.output, args.settings,
+        futures = [pool.submit(_batch_one, f, tools, args.labs, args.output, args.settings,
                                args.lang) for f in folders]
         for i, future in enumerate(concurrent.futures.as_completed(futures), 1):
             row = future.result()
@@ -189,8 +187,9 @@ def main(argv):
                              "(results.json always has both)")
     parser.add_argument("--settings", help="a course-wide TOML file of conventions for every "
                         "submission (children = 3, build = \"...\"); no per-student file is ever needed")
-    parser.add_argument("--rubrics", default=os.path.join(here, "..", "..", "conformance",
-                                                          "programs"))
+    parser.add_argument("--labs", default=os.path.join(here, "..", "..", "labs"),
+                        help="the labs' folder: labs/LAB/LAB.rubric and the catalogs (a course "
+                             "may point at its own copy to change points)")
     parser.add_argument("--sandbox", default=os.environ.get("IPCCONF_GRADE_SANDBOX"))
     parser.add_argument("--observer", default=os.environ.get("IPCCONF_GRADE_OBSERVER"))
     args = parser.parse_args(argv)

@@ -41,8 +41,8 @@ def load_rubric(path, catalog):
     return rubric
 
 
-def load_catalog(path):
-    by_id, errors = catalog_reader.load_catalogs([path])
+def load_catalog(paths):
+    by_id, errors = catalog_reader.load_catalogs(paths)
     if errors:
         raise RubricError(errors[0])
     return by_id

@@ -1,6 +1,6 @@
-"""Verdicts of checks.py from made-up observations: each reason agrees with its evidence.
+"""Verdicts of the labs' checks from made-up observations: each reason agrees with its evidence.
 
-No sandbox runs here: checks.run_scenario is replaced by a function that returns the reports a
+No sandbox runs here: run_scenario is replaced by a function that returns the reports a
 test describes, so every case of the issue "reasons never contradict their evidence" is pinned.
 """
 
@@ -10,7 +10,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import checks  # noqa: E402
+import labs  # noqa: E402
+import pair  # noqa: E402
+import pool_checks  # noqa: E402
+import shm_checks  # noqa: E402
+import submission  # noqa: E402
 from runner import Run  # noqa: E402
 
 PARENT = 2
@@ -55,8 +59,8 @@ def bad_arg_run():
 
 
 def grade_pool(run):
-    checks.run_scenario = lambda *a, **k: bad_arg_run() if a[2] == "run" else run
-    return {v[0]: v for v in checks.check_pool(None, "/b", {"main": "/b/pool"}, {"children": 3})}
+    pool_checks.run_scenario = lambda *a, **k: bad_arg_run() if a[2] == "run" else run
+    return {v[0]: v for v in pool_checks.check_pool(None, "/b", {"main": "/b/pool"}, {"children": 3})}
 
 
 class PoolReasonsTest(unittest.TestCase):
@@ -149,8 +153,8 @@ class ShmReasonsTest(unittest.TestCase):
 
     def grade(self, log):
         runs = iter([self.run_pair(log), self.run_pair(log)])
-        checks.run_scenario = lambda *a, **k: next(runs)
-        return {v[0]: v for v in checks.check_shm(None, "/b", {"server": "/b/s", "client": "/b/c"},
+        pair.run_scenario = lambda *a, **k: next(runs)
+        return {v[0]: v for v in shm_checks.check_shm(None, "/b", {"server": "/b/s", "client": "/b/c"},
                                                    {})}
 
     def test_exclusivity_is_judged_on_the_call_that_created_the_segment(self):
@@ -165,6 +169,14 @@ class ShmReasonsTest(unittest.TestCase):
         self.assertFalse(v[1])
         self.assertIn("key 0xffffffff", v[2])  # never "-0x1"
         self.assertIn("IPC_CREAT|0666", v[2])
+
+
+class Labs(unittest.TestCase):
+    def test_every_lab_has_its_folder_catalog_and_rubric(self):
+        self.assertEqual(tuple(labs.LABS), submission.LABS, "submission.py detects the same labs")
+        for lab in labs.LABS.values():
+            for path in lab.catalogs() + [lab.rubric()]:
+                self.assertTrue(os.path.isfile(path), path)
 
 
 if __name__ == "__main__":

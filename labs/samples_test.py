@@ -17,14 +17,14 @@ SANDBOX = os.path.abspath("tools/grade/grade_sandbox")
 OBSERVER = os.path.abspath("tools/grade/libgrade_observer.so")
 GRADE = os.path.abspath("tools/grade/grade.py")
 SAMPLES = os.path.abspath("fixtures/submissions")
-RUBRICS = os.path.abspath("conformance/programs")
+LABS = os.path.abspath("labs")
 
 
 def grade(*args, warp=100):
     return subprocess.run(  # the reasons quote UTF-8 whatever the locale
         encoding="utf-8", args=
-        [sys.executable, GRADE, "--sandbox", SANDBOX, "--observer", OBSERVER, "--rubrics",
-         RUBRICS, "--warp", str(warp), *args], capture_output=True, timeout=600)
+        [sys.executable, GRADE, "--sandbox", SANDBOX, "--observer", OBSERVER, "--labs",
+         LABS, "--warp", str(warp), *args], capture_output=True, timeout=600)
 
 
 def graders_left(tmp):
