@@ -151,8 +151,8 @@ class ShmReasonsTest(unittest.TestCase):
                              **(scenario or {}))}
         return Run(report, log)
 
-    def grade(self, log):
-        runs = iter([self.run_pair(log), self.run_pair(log)])
+    def grade(self, log, perm=None):
+        runs = iter([self.run_pair(log), perm or self.run_pair(log)])
         pair.run_scenario = lambda *a, **k: next(runs)
         return {v[0]: v for v in shm_checks.check_shm(None, "/b", {"server": "/b/s", "client": "/b/c"},
                                                    {})}
@@ -169,6 +169,22 @@ class ShmReasonsTest(unittest.TestCase):
         self.assertFalse(v[1])
         self.assertIn("key 0xffffffff", v[2])  # never "-0x1"
         self.assertIn("IPC_CREAT|0666", v[2])
+
+
+    def test_without_root_permissions_are_judged_from_the_mode_and_say_so(self):
+        # Not root: both programs ran as the grader's user, so the client's shmat succeeding
+        # proves nothing about another user; the segment's mode decides.
+        log = [["G", "2", "66001", "4096", str(0o1000 | 0o2000 | 0o600), "0", "0"],
+               ["A", "3", "1711", "0"]]
+        for mode, passed in (("600", False), ("666", True)):
+            perm = self.run_pair(log, scenario={"sysvipc_before_second": {"shm": [f"1711 0 {mode} 4096"]}})
+            perm.report["client_other_uid"] = False
+            v = self.grade(log, perm)["PROG.SHM.PERMISSIONS_ALLOW_CLIENT"]
+            self.assertEqual(v[1], passed, v)
+            if not passed:
+                self.assertIn("mode is 0600", v[2])
+                self.assertIn("cannot run the second program as another user", v[2])
+                self.assertIn("不是以 root 运行", v[2].zh)
 
 
 class Labs(unittest.TestCase):

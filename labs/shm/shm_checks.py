@@ -113,6 +113,24 @@ def _flags(flags):
     return "|".join(names + [f"0{flags & 0o777:o}"]) if names else f"0{flags & 0o777:o}"
 
 
+NOT_ROOT = T(" (judged from the mode: the grader does not run as root here, so it cannot run the "
+             "second program as another user)", "（由权限位判定：评分程序不是以 root 运行，无法以另一个用户"
+             "运行第二个程序）")
+
+
+def _from_mode(mode, why):
+    """The verdict from the segment's mode (why: T saying what else was seen, or NOT_ROOT when
+    the second program could not run as another user)."""
+    if mode is None:
+        return T("no segment existed when the second program ran" + why.en,
+                 "第二个程序运行时共享内存不存在" + why.zh), None
+    if mode & 0o006 != 0o006:
+        return T(f"the segment's mode is {mode:04o}: a program of another user cannot attach it for "
+                 f"reading and writing; give it e.g. 0666" + why.en,
+                 f"共享内存的权限为 {mode:04o}：其他用户的程序无法以读写方式挂接；应设为例如 0666" + why.zh), None
+    return T(""), None
+
+
 def _permissions(run, none):
     """(reason, blocked_by) of PERMISSIONS_ALLOW_CLIENT from the run whose second program is
     another user."""
@@ -126,6 +144,8 @@ def _permissions(run, none):
     rows = _sysv_rows(run.scenario.get("sysvipc_before_second", {}), "shm") or \
         _sysv_rows(run.report.get("sysvipc", {}), "shm")
     mode = int(rows[0][2], 8) & 0o777 if rows else None
+    if not run.report.get("client_other_uid", True):
+        return _from_mode(mode, NOT_ROOT)
     if denied:
         call = "shmget" if denied[0][0] == "G" else "shmat"
         return T(f"run as another user, the second program's {call}() failed with EACCES"
@@ -140,12 +160,5 @@ def _permissions(run, none):
              f"EACCES — the FIFO's mode, not the segment's; it stopped there)",
              f"（以另一个用户运行时，第二个程序无法打开 FIFO {fifo[0][5]!r}：EACCES——这是 FIFO 的权限，"
              f"不是共享内存的权限）") if fifo else T("")
-    if mode is None:
-        return T("no segment existed when the second program ran" + note.en,
-                 "第二个程序运行时共享内存不存在" + note.zh), None
-    if mode & 0o006 != 0o006:
-        return T(f"the segment's mode is {mode:04o}: a program of another user cannot attach it for "
-                 f"reading and writing; give it e.g. 0666" + note.en,
-                 f"共享内存的权限为 {mode:04o}：其他用户的程序无法以读写方式挂接；应设为例如 0666" + note.zh), None
-    return T(""), None
+    return _from_mode(mode, note)
 

@@ -126,6 +126,9 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
             report = {"error": f"the sandbox failed (exit {done.returncode}): {done.stderr.strip()}"}
         with open(log, encoding="utf-8", errors="replace") as f:
             lines_ = [line.split(" ", 6) for line in f.read().splitlines() if line]
+        # Only root can give the second program a uid of its own; otherwise both run as the
+        # grader's user, and a check that needs "another user" must not pretend it had one.
+        report["client_other_uid"] = bool(client_other_uid and os.geteuid() == 0)
         for p in report.get("programs", []):  # which file each role ran, for the reasons
             p["path"] = client if p.get("role") == "client" else main
         leftovers = _remove_fifos(workdir)
