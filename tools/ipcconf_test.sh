@@ -207,7 +207,7 @@ expect_status 2 "bazel usage error"
 export FAKE_EVENTS="${testdata}/events.json" FAKE_BAZEL_EXIT=1
 ipcconf run --output reports
 expect_status 1 "run with failures"
-expect_in "$OUT" "alpha           3       1       1       0         0            0        0          1" "run summary"
+expect_in "$OUT" "alpha           3       1       1       0        0         0            0        0          1" "run summary"
 expect_in "$OUT" "FAILED ALPHA.TWO (alpha, linux)" "run summary"
 expect_in "$FAKE_LOG" "-- //conformance/..." "run pattern"
 expect_not_in "$FAKE_LOG" "//labs" "run leaves the labs to grade"

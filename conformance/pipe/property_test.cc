@@ -160,7 +160,7 @@ std::vector<int> ReapWhenLifelineCloses(int lifeline, pid_t group, std::string* 
   std::vector<int> statuses;
   for (pid_t pid : ChildrenOf(getpid())) {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    for (int tries = 0; tries < 100 && waitpid(pid, &status, 0) < 0 && errno == EINTR; ++tries) {
     }
     statuses.push_back(status);
   }

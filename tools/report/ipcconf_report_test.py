@@ -9,8 +9,11 @@ import xml.etree.ElementTree as ET
 
 import build_events
 import catalog
+import render
 import results
+import results_json
 import unittest_junit
+import verdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTDATA = os.path.join(HERE, "testdata")
@@ -210,11 +213,11 @@ class SummaryCommandTest(ToolTestCase):
         code, out, _ = self.summary("--bep", self.events("events.json"))
         self.assertEqual(code, 1)
         self.assert_all_in([
-            "area   assertions  passed  failed  broken  expected  unsupported  skipped  no result",
-            "alpha           3       1       1       0         0            0        0          1",
-            "beta            1       0       0       0         0            0        1          0",
-            "total           4       1       1       0         0            0        1          1",
-            "posix             3       1       0       0         0            0        1          1",
+            "area   assertions  passed  failed  broken  blocked  expected  unsupported  skipped  no result",
+            "alpha           3       1       1       0        0         0            0        0          1",
+            "beta            1       0       0       0        0         0            0        1          0",
+            "total           4       1       1       0        0         0            0        1          1",
+            "posix             3       1       0       0        0         0            0        1          1",
             "test cases: 7 passed, 7 failed, 1 skipped (in 8 test target(s))",
             "FAILED ALPHA.TWO (alpha, linux)",
             "  statement: The second alpha assertion | with a bar.",
@@ -233,8 +236,8 @@ class SummaryCommandTest(ToolTestCase):
             report = f.read()
         self.assertTrue(report.startswith("# ipcconf conformance report\n"))
         self.assert_all_in([
-            "| alpha | 3 | 1 | 1 | 0 | 0 | 0 | 0 | 1 |",
-            "| **total** | 4 | 1 | 1 | 0 | 0 | 0 | 1 | 1 |",
+            "| alpha | 3 | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |",
+            "| **total** | 4 | 1 | 1 | 0 | 0 | 0 | 0 | 1 | 1 |",
             "### `ALPHA.TWO`",
             "- **Statement:** The second alpha assertion | with a bar.",
             "  - `Kinds/Alpha.Two/0` (`//alpha:alpha_test`)",
@@ -280,7 +283,7 @@ class SummaryCommandTest(ToolTestCase):
                                     "--xml", data("alpha_test.xml"))
         self.assertEqual(code, 1)
         self.assertIn("cannot read the results " + data("malformed_test.xml"), out)
-        self.assertIn("alpha           3       1       1       0         0            0        0          1", out)
+        self.assertIn("alpha           3       1       1       0        0         0            0        0          1", out)
 
     def test_malformed_catalog(self):
         code, out, err = self.summary("--catalog", data("malformed.catalog"),
@@ -314,6 +317,23 @@ class PortableReportTest(ToolTestCase):
         self.assertIn("FAILED ALPHA.TWO (alpha, linux)", out)
         self.assertIn("UNSUPPORTED BETA.ONE: probe: pipe2(O_DIRECT) -> EINVAL", out)
         self.assertIn("profile  assertions", out)
+
+    def test_blocked_cases_are_named_under_their_root_once(self):
+        code, out, _ = self.run_tool("report", data("blocked_results.json"))
+        self.assertEqual(code, 1)  # the root failed; the blocked ones do not fail the run
+        self.assertIn("test cases: 0 passed, 1 failed, 2 blocked", out)
+        self.assertIn("FAILED ALPHA.TWO (alpha, linux)", out)
+        self.assertIn("  blocks:    BETA.ONE (their tests rely on it; not failures of their own)",
+                      out)
+        self.assertNotIn("FAILED BETA.ONE", out)
+        # A root that is not among the failures: the blocked assertion names it itself.
+        self.assertIn("BLOCKED ALPHA.ONE by ALPHA.UNTESTED: blocked by ALPHA.UNTESTED: "
+                      "fpathconf(_PC_PIPE_BUF) -> 256", out)
+        run = results_json.read_results_json(data("blocked_results.json"))
+        markdown = render.markdown_report(verdict.judge(run.catalog, run.results), run.results,
+                                          "m", "now")
+        self.assertIn("**Blocks** (their tests rely on it; not failures of their own): "
+                      "`BETA.ONE`", markdown)
 
     def test_profile_limits_the_verdicts(self):
         code, out, _ = self.run_tool("report", data("port_results.json"), "--profile", "posix")

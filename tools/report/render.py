@@ -5,7 +5,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from typing import Dict, List
 
-from results import (BROKEN, FAILED, NOT_PASSING, PASSED, SKIPPED, UNSUPPORTED, Results,
+from results import (BLOCKED, BROKEN, FAILED, NOT_PASSING, PASSED, SKIPPED, UNSUPPORTED, Results,
                      TestCase)
 from verdict import UNTESTED, VERDICTS, AssertionVerdict, Verdicts
 
@@ -22,7 +22,7 @@ def first_failure_line(case: TestCase) -> str:
 
 def counting_line(results: Results) -> str:
     line = f"{results.count(PASSED)} passed, {results.count(FAILED)} failed"
-    for status in (BROKEN, UNSUPPORTED, SKIPPED):
+    for status in (BROKEN, BLOCKED, UNSUPPORTED, SKIPPED):
         number = results.count(status)
         line += f", {number} {status}" if number else ""
     return line
@@ -78,6 +78,13 @@ def terminal_summary(verdicts: Verdicts, results: Results, machine: str) -> str:
         for case in verdict.failed_cases:
             out.append(f"  {case.status} in: {_case_label(case)}")
             out.append(f"             {first_failure_line(case)}")
+        dependents = verdicts.dependents(a.id)
+        if dependents:
+            out += _wrap("blocks:    ", ", ".join(dependents) +
+                         " (their tests rely on it; not failures of their own)")
+    for verdict in verdicts.orphan_blocked():
+        out += ["", f"BLOCKED {verdict.assertion.id} by {', '.join(verdict.blockers)}: "
+                    f"{first_failure_line(verdict.cases[0]) if verdict.cases else ''}"]
     if verdicts.of_status(UNSUPPORTED):
         out.append("")
     for verdict in verdicts.of_status(UNSUPPORTED):
@@ -125,6 +132,15 @@ def markdown_report(verdicts: Verdicts, results: Results, machine: str, when: st
         out += ["", "## Failed assertions"]
         for verdict in failed:
             out += _markdown_failed_assertion(verdict)
+            dependents = verdicts.dependents(verdict.assertion.id)
+            if dependents:
+                out += ["", "- **Blocks** (their tests rely on it; not failures of their own): " +
+                        ", ".join(f"`{d}`" for d in dependents)]
+    orphans = verdicts.orphan_blocked()
+    if orphans:
+        out += ["", "## Blocked assertions whose root is not among the failures", ""]
+        out += [f"- `{v.assertion.id}` blocked by " + ", ".join(f"`{b}`" for b in v.blockers)
+                for v in orphans]
     if verdicts.failed_without_ids:
         out += ["", "## Failed tests that check no assertion"]
         for case in verdicts.failed_without_ids:

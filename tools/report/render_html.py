@@ -9,7 +9,7 @@ from expectations import Outcome
 from results import Results
 from verdict import VERDICTS, AssertionVerdict, Verdicts
 
-_COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "broken": "#6a1b9a",
+_COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "broken": "#6a1b9a", "blocked": "#8d6e63",
             "expected": "#ef6c00", "unsupported": "#607d8b", "skipped": "#9e9e9e",
             "no result": "#e0e0e0"}
 

@@ -12,6 +12,9 @@ PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 # Result kinds beyond pass/fail (fixtures/result_kind.h): the facility is absent here, with the
 # probe that showed it; the harness itself broke, so there is no verdict on the subject.
 UNSUPPORTED, BROKEN = "unsupported", "broken"
+# A facility the test relies on but does not check misbehaved: "blocked by" that assertion (the
+# root cause, reported once with its dependents), not a failure of the test's own.
+BLOCKED = "blocked"
 NOT_PASSING = (FAILED, BROKEN)  # statuses that fail a run
 LOG_LINES_KEPT = 200  # of a test log quoted in a report
 
@@ -21,12 +24,13 @@ class TestCase:
     target: str  # Bazel label, or the XML file when read without build events
     classname: str  # gtest suite (Kinds/PipeCase); the target for a whole-target case
     name: str  # gtest test (EmptyPipeBlocksReader/pipe); the target for a whole-target case
-    status: str  # PASSED, FAILED, SKIPPED, UNSUPPORTED or BROKEN
+    status: str  # PASSED, FAILED, SKIPPED, UNSUPPORTED, BROKEN or BLOCKED
     assertions: List[str] = dataclasses.field(default_factory=list)
     message: str = ""  # the failure or skip text
     time: float = 0.0
     whole_target: bool = False  # stands for a target without per-test detail
-    probe: str = ""  # what showed UNSUPPORTED, or which harness call BROKE
+    probe: str = ""  # what showed UNSUPPORTED, which harness call BROKE, or what BLOCKED saw
+    blocked_by: str = ""  # the assertion a BLOCKED case relies on
 
     @property
     def full_name(self) -> str:
@@ -59,7 +63,7 @@ def _case_from_element(target: str, element: ET.Element, log: str) -> TestCase:
     classname = element.get("classname", "")
     name = element.get("name", "")
     ids: List[str] = []
-    kind, probe = "", ""
+    kind, probe, blocked_by = "", "", ""
     for prop in element.iter("property"):
         if prop.get("name") == "assertions":
             ids.extend(re.split(r"[\s,]+", prop.get("value", "").strip()))
@@ -67,9 +71,12 @@ def _case_from_element(target: str, element: ET.Element, log: str) -> TestCase:
             kind = prop.get("value", "")
         elif prop.get("name") == "probe":
             probe = prop.get("value", "")
+        elif prop.get("name") == "blocked_by":
+            blocked_by = prop.get("value", "")
     # gtest also writes properties as attributes of <testcase>.
     kind = kind or element.get("result_kind", "")
     probe = probe or element.get("probe", "")
+    blocked_by = blocked_by or element.get("blocked_by", "")
     ids = [i for i in ids if i]
     status, message = PASSED, ""
     problems = element.findall("failure") + element.findall("error")
@@ -86,6 +93,9 @@ def _case_from_element(target: str, element: ET.Element, log: str) -> TestCase:
     if kind in (UNSUPPORTED, BROKEN):
         status = kind
         message = message or probe
+    elif kind == BLOCKED and blocked_by:  # what failed after the block is its consequence
+        status = kind
+        message = f"blocked by {blocked_by}: {probe}"
     try:
         seconds = float(element.get("time", "0") or 0)
     except ValueError:
@@ -96,7 +106,8 @@ def _case_from_element(target: str, element: ET.Element, log: str) -> TestCase:
         if body:
             message += "\n\ntest log:\n" + "\n".join(body[-LOG_LINES_KEPT:])
         return TestCase(target, target, target, status, ids, message, seconds, whole_target=True)
-    return TestCase(target, classname, name, status, ids, message, seconds, probe=probe)
+    return TestCase(target, classname, name, status, ids, message, seconds, probe=probe,
+                    blocked_by=blocked_by)
 
 
 def describe_log(log: str) -> Tuple[str, List[str]]:

@@ -8,11 +8,11 @@ import json
 from typing import Dict, List, Tuple
 
 from catalog import Assertion
-from results import BROKEN, FAILED, PASSED, SKIPPED, UNSUPPORTED, Results, TestCase
+from results import BLOCKED, BROKEN, FAILED, PASSED, SKIPPED, UNSUPPORTED, Results, TestCase
 
 FORMAT = "ipcconf-results"
 VERSION = 1
-STATUSES = (PASSED, FAILED, SKIPPED, UNSUPPORTED, BROKEN)
+STATUSES = (PASSED, FAILED, SKIPPED, UNSUPPORTED, BROKEN, BLOCKED)
 
 
 class ResultsFileError(Exception):
@@ -72,10 +72,13 @@ def read_results_json(path: str) -> Run:
         if status not in STATUSES:
             raise ResultsFileError(f"{path}: {where} ({name}) has unknown status '{status}'")
         suite, _, rest = name.partition(".")
+        message = str(test.get("message", ""))
+        if status == BLOCKED:  # what failed after the block is its consequence: the root is news
+            message = f"blocked by {test.get('blocked_by', '?')}: {test.get('probe', '')}"
         results.cases.append(TestCase(
             binary, suite, rest, status, [str(a) for a in test.get("assertions", [])],
-            str(test.get("message", "")), float(test.get("time_ms", 0)) / 1000.0,
-            probe=str(test.get("probe", ""))))
+            message, float(test.get("time_ms", 0)) / 1000.0,
+            probe=str(test.get("probe", "")), blocked_by=str(test.get("blocked_by", ""))))
     complete = bool(data.get("complete", False))
     if not complete:
         results.problems.append(f"{path}: the run did not complete (the binary was stopped); "

@@ -1,7 +1,9 @@
 """Turns test cases into a verdict per catalog assertion, grouped by area.
 
 An assertion failed if any test case naming it failed; broken if the harness broke in one and
-none failed; passed if one passed; unsupported if its cases were unsupported (or skipped);
+none failed; passed if one passed; blocked if its cases were blocked by another assertion (a
+facility they rely on misbehaved: the root is reported, with its dependents, once);
+unsupported if its cases were unsupported (or skipped);
 skipped if all its cases were skipped; and has no result if no case names it. With an
 expectation file (expectations.py) a deviation it lists is `expected` instead.
 """
@@ -10,11 +12,12 @@ import dataclasses
 from typing import Dict, List, Optional
 
 from catalog import Assertion
-from results import BROKEN, FAILED, NOT_PASSING, PASSED, SKIPPED, UNSUPPORTED, Results, TestCase
+from results import (BLOCKED, BROKEN, FAILED, NOT_PASSING, PASSED, SKIPPED, UNSUPPORTED, Results,
+                     TestCase)
 
 UNTESTED = "no result"
 EXPECTED = "expected"  # a deviation the port's expectation file lists
-VERDICTS = (PASSED, FAILED, BROKEN, EXPECTED, UNSUPPORTED, SKIPPED, UNTESTED)
+VERDICTS = (PASSED, FAILED, BROKEN, BLOCKED, EXPECTED, UNSUPPORTED, SKIPPED, UNTESTED)
 DEVIATIONS = (FAILED, BROKEN, UNSUPPORTED)  # what an expectation file may list
 
 
@@ -33,6 +36,11 @@ class AssertionVerdict:
     def deviating_cases(self) -> List[TestCase]:
         return [c for c in self.cases if c.status in DEVIATIONS]
 
+    @property
+    def blockers(self) -> List[str]:
+        """The assertions its blocked cases rely on."""
+        return sorted({c.blocked_by for c in self.cases if c.status == BLOCKED and c.blocked_by})
+
 
 @dataclasses.dataclass
 class Verdicts:
@@ -44,6 +52,16 @@ class Verdicts:
 
     def of_status(self, status: str) -> List[AssertionVerdict]:
         return [v for _, v in sorted(self.by_id.items()) if v.status == status]
+
+    def dependents(self, root: str) -> List[str]:
+        """The blocked assertions that `root` blocks: reported under the root, once."""
+        return [v.assertion.id for v in self.of_status(BLOCKED) if root in v.blockers]
+
+    def orphan_blocked(self) -> List[AssertionVerdict]:
+        """Blocked assertions whose root did not fail in these results (so no root names
+        them)."""
+        failing = {v.assertion.id for v in self.by_id.values() if v.status in (FAILED, BROKEN)}
+        return [v for v in self.of_status(BLOCKED) if not set(v.blockers) & failing]
 
     def total(self, status: str) -> int:
         return sum(counts[status] for counts in self.areas.values())
@@ -66,7 +84,7 @@ class Verdicts:
 
 def _status_of(cases: List[TestCase]) -> str:
     statuses = {c.status for c in cases}
-    for status in (FAILED, BROKEN, PASSED, UNSUPPORTED, SKIPPED):
+    for status in (FAILED, BROKEN, PASSED, BLOCKED, UNSUPPORTED, SKIPPED):
         if status in statuses:
             return status
     return UNTESTED
