@@ -5,7 +5,8 @@ are removed from the copy first, so the programs graded are always built from th
 the manifest's `build` command, or `make` (a Makefile of any spelling, at the top or in
 sub-folders), or, when there is none or make fails for a reason that is not a compile error,
 each source with a main() compiled directly. The programs are the ELF executables found
-anywhere in the copy afterwards. Nothing is executed to classify a file.
+anywhere in the copy afterwards. Nothing is executed to classify a file. As root, the build's
+commands run as an unprivileged uid (build_user.py).
 """
 
 import os
@@ -18,6 +19,7 @@ import tempfile
 import time
 
 from build_errors import NO_MAIN, NO_PROGRAM, compiler_errors, last_lines, output_lines
+from build_user import BuildUser
 from sources import (HEADER_SUFFIXES, MAX_FILES, NEEDS_TWO, SKIPPED_DIRS, SOURCE_SUFFIXES, Tree,
                      built_programs, is_compiled, show, walk)
 
@@ -117,10 +119,11 @@ class _Log:
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _run(command, cwd, deadline, log, shown):
-    """Runs command (a list) in its own session; its output, stdout and stderr in order, goes
-    to the log. Returns (exit status or None if it could not start or ran out of time, output).
-    Whatever it left running is killed when it ends."""
+def _run(command, cwd, deadline, log, shown, user):
+    """Runs command (a list) in its own session, as user (a BuildUser, or None: as the grader);
+    its output, stdout and stderr in order, goes to the log. Returns (exit status or None if it
+    could not start or ran out of time, output). Whatever it left running is killed when it
+    ends."""
     log.parts.append(f"$ {shown}")
     env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
     for key in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "GCC_COLORS"):
@@ -128,7 +131,8 @@ def _run(command, cwd, deadline, log, shown):
     with tempfile.TemporaryFile() as out:
         try:
             child = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     **(user.popen(env) if user else {"env": env}))
         except OSError as e:
             text = f"{show(command[0])}: cannot start: {e.strerror}"
             log.parts.append(text)
@@ -160,7 +164,7 @@ def _run(command, cwd, deadline, log, shown):
     return status, text
 
 
-def _compile_directly(build_dir, sources, deadline, log, taken):
+def _compile_directly(build_dir, sources, deadline, log, user, taken):
     """Each source with a main() becomes a program named after it, next to it, with the other
     sources of its folder without a main(). Returns (all compiled, {relpath: path} made)."""
     tree = Tree(build_dir)
@@ -182,7 +186,8 @@ def _compile_directly(build_dir, sources, deadline, log, taken):
             command += ["-x", "c" if p.endswith(_C_SUFFIXES) else "c++",
                         "./" + p if p.startswith("-") else p]
         command += ["-x", "none", "-lpthread"]
-        status, _ = _run(command, build_dir, deadline, log, " ".join(show(c) for c in command))
+        status, _ = _run(command, build_dir, deadline, log, " ".join(show(c) for c in command),
+                         user)
         if status != 0:
             ok = False
         elif os.path.isfile(os.path.join(build_dir, out)):
@@ -206,7 +211,12 @@ def build(folder, manifest, build_dir):
         log.note(f"removed {len(removed)} compiled file(s) the submission carries, to build "
                  f"them from the sources: {', '.join(show(r) for r in removed[:10])}"
                  f"{' ...' if len(removed) > 10 else ''}")
-    outcome = _build_copy(build_dir, manifest, deadline, log)
+    user = BuildUser(build_dir) if os.geteuid() == 0 else None
+    try:
+        outcome = _build_copy(build_dir, manifest, deadline, log, user)
+    finally:
+        if user:
+            user.release(log)
     made = built_programs(build_dir)
     if outcome == "ok" and not made:
         outcome = "no-program"
@@ -216,11 +226,11 @@ def build(folder, manifest, build_dir):
     return outcome == "ok", log.text(), dict(made)
 
 
-def _build_copy(build_dir, manifest, deadline, log):
+def _build_copy(build_dir, manifest, deadline, log, user):
     """'ok', 'no-program' (with the reason in the log), or 'failed'."""
     if "build" in manifest:
         status, text = _run(["sh", "-c", manifest["build"]], build_dir, deadline, log,
-                            manifest["build"])
+                            manifest["build"], user)
         if status == 0 or (built_programs(build_dir) and status is not None and
                            not compiler_errors(text)):
             return "ok"
@@ -234,7 +244,7 @@ def _build_copy(build_dir, manifest, deadline, log):
             command = ["make"] + (["-f", name] if name else [])
             where = "" if rel == "." else f"   (in {show(rel)}/)"
             status, text = _run(command, os.path.join(build_dir, rel), deadline, log,
-                                " ".join(command) + where)
+                                " ".join(command) + where, user)
             statuses.append(status)
             texts.append(text)
             if time.monotonic() > deadline:
@@ -245,12 +255,12 @@ def _build_copy(build_dir, manifest, deadline, log):
             if not made:
                 log.note(NO_PROGRAM + last_lines(text))
                 return "no-program"
-            return _complete(build_dir, manifest, sources, made, deadline, log)
+            return _complete(build_dir, manifest, sources, made, deadline, log, user)
         if compiler_errors(text):
             return "failed"
         if made:
             log.note("make failed, not compiling: the programs it made are graded")
-            return _complete(build_dir, manifest, sources, made, deadline, log)
+            return _complete(build_dir, manifest, sources, made, deadline, log, user)
         if shutil.which("make") is None:
             why_direct = "make cannot start"
         else:
@@ -261,11 +271,11 @@ def _build_copy(build_dir, manifest, deadline, log):
         log.note(NO_PROGRAM + NO_MAIN)
         return "no-program"
     log.note(f"{why_direct}: compiling each source with a main() directly")
-    ok, _ = _compile_directly(build_dir, sources, deadline, log, set())
+    ok, _ = _compile_directly(build_dir, sources, deadline, log, user, set())
     return "ok" if ok else "failed"
 
 
-def _complete(build_dir, manifest, sources, made, deadline, log):
+def _complete(build_dir, manifest, sources, made, deadline, log, user):
     """A lab of two programs whose make built fewer (a Makefile whose first target is one of
     them): the sources with a main() that have no program of their name are compiled directly."""
     if len(made) >= len(NEEDS_TWO.get(manifest.get("lab"), ())) or \
@@ -280,7 +290,7 @@ def _complete(build_dir, manifest, sources, made, deadline, log):
     log.note(f"the {manifest['lab']} lab needs two programs and make made "
              f"{', '.join(show(m) for m in made)}: compiling "
              f"{', '.join(show(m) for m in missing)} directly")
-    ok, _ = _compile_directly(build_dir, missing, deadline, log, set(made))
+    ok, _ = _compile_directly(build_dir, missing, deadline, log, user, set(made))
     return "ok" if ok else "failed"
 
 

@@ -1,19 +1,22 @@
 """tools/grade/build.py: builds of tiny submissions compiled with gcc/g++ from the host.
 
 Committed binaries removed, Makefiles of every spelling, direct compiles, the deadline, odd
-files in the folder. Nothing built here is ever run.
+files in the folder, and (as root) the unprivileged uid the build runs as. Nothing built here is
+ever run.
 
     python3 tools/grade/build_test.py
 """
 
 import os
-import time
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import build as B  # noqa: E402
+import build_user  # noqa: E402
+import runner  # noqa: E402
 import submission as S  # noqa: E402
 from build_errors import build_failure  # noqa: E402
 from submission_testlib import (FIFO_CLIENT_C, FIFO_SERVER_C, POOL_C, Base,  # noqa: E402
@@ -246,6 +249,82 @@ class Deadline(Base):
                 break
             time.sleep(0.1)
         return found
+
+
+class NotAsRoot(Base):
+    """As root, the build's commands run as an unprivileged uid: what they write, kill or leave
+    running is that uid's."""
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("not root: the build runs as the grader's own user, as it always did")
+
+    def read(self, name):
+        with open(os.path.join(self.build_dir, name)) as f:
+            return f.read()
+
+    def test_the_build_runs_as_an_unprivileged_uid_with_limits(self):
+        folder = self.submission({
+            "pool.c": POOL_C,
+            "Makefile": ("pool: pool.c\n\tid -u > uid.txt\n\tid -G > groups.txt\n"
+                         "\techo \"$$HOME\" > home.txt\n\tcat /proc/self/limits > limits.txt\n"
+                         "\tgcc -o pool pool.c\n"),
+        })
+        _, made, log = self.assertBuilds(folder)
+        uid = int(self.read("uid.txt"))
+        self.assertNotEqual(uid, 0)
+        self.assertGreaterEqual(uid, runner.UID_BASE)
+        self.assertEqual(self.read("groups.txt").split(), [str(uid)])  # no supplementary group
+        self.assertEqual(self.read("home.txt").strip(), os.path.abspath(self.build_dir))
+        limits = self.read("limits.txt")
+        for row in (r"Max processes +256 +256", r"Max file size +268435456 +268435456",
+                    r"Max cpu time +120 +120"):
+            self.assertRegex(limits, row)
+        st = os.stat(made["pool"])  # taken back by the grader, open to the runs
+        self.assertEqual((st.st_uid, st.st_mode & 0o555), (0, 0o555))
+
+    def test_what_the_build_leaves_running_in_a_session_of_its_own_is_killed(self):
+        marker = "73.75"
+        folder = self.submission({
+            "pool.c": POOL_C,
+            "Makefile": (f"pool: pool.c\n\tgcc -o pool pool.c\n"
+                         f"\tsetsid sleep {marker} > /dev/null 2>&1 &\n"),
+        })
+        self.assertBuilds(folder)
+        self.assertEqual(Deadline.sleepers(marker), [])
+
+    def test_absolute_paths_into_the_copy_when_the_folders_above_let_others_through(self):
+        os.chmod(self.tmp, 0o711)  # as grade.py makes its build folder's parent
+        if not build_user._reachable(self.tmp):
+            self.skipTest(f"{self.tmp}: a folder above does not let other users through")
+        makefile = "pool: pool.c\n\tgcc -o $(CURDIR)/pool $(CURDIR)/pool.c\n"
+        made = self.assertBuilds(self.submission({"pool.c": POOL_C, "Makefile": makefile}))[1]
+        self.assertEqual(list(made), ["pool"])
+
+
+class OutsideItsFolder(Base):
+    """A build cannot write outside its folder (as root: not even where root could)."""
+
+    PROBE = "/etc/ipcconf_build_probe"
+
+    def test_the_build_cannot_write_outside_its_folder(self):
+        def remove_probe():
+            if os.path.lexists(self.PROBE):
+                os.unlink(self.PROBE)
+        remove_probe()
+        self.addCleanup(remove_probe)
+        folder = self.submission({"pool.c": POOL_C})
+        with open(os.path.join(folder, "Makefile"), "w") as f:
+            f.write(f"pool: pool.c\n\t-touch {self.PROBE}\n\t-touch {folder}/written\n"
+                    "\tgcc -o pool pool.c\n")
+        _, made, log = self.assertBuilds(folder)
+        exists = os.path.lexists(self.PROBE)
+        remove_probe()
+        self.assertFalse(exists, log)
+        self.assertIn(f"touch: cannot touch '{self.PROBE}': Permission denied", log)
+        if os.geteuid() == 0:  # as another user, the grader's own folders are out of reach too
+            self.assertFalse(os.path.lexists(os.path.join(folder, "written")), log)
 
 
 class OddFiles(Base):

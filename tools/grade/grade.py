@@ -75,6 +75,8 @@ def grade_one(folder, tools, labs_dir, lab=None, settings=None):
         raise submission.SubmissionError(str(e)) from None
     name = os.path.basename(os.path.normpath(folder))
     scratch = tempfile.mkdtemp(prefix="grade-build-")
+    if os.geteuid() == 0:  # the build's unprivileged uid reaches its copy by absolute paths too
+        os.chmod(scratch, 0o711)
     try:
         build_dir = os.path.join(scratch, name)
         ok, log, made = submission.build(folder, manifest, build_dir)
