@@ -11,7 +11,6 @@ Batch: 0 when every submission was graded, 2 when some could not be (their CSV r
 import argparse
 import concurrent.futures
 import csv
-import json
 import os
 import shutil
 import sys
