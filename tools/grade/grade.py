@@ -11,7 +11,6 @@ Batch: 0 when every submission was graded, 2 when some could not be (their CSV r
 import argparse
 import concurrent.futures
 import csv
-import json
 import os
 import shutil
 import sys
@@ -75,6 +74,8 @@ def grade_one(folder, tools, labs_dir, lab=None, settings=None):
         raise submission.SubmissionError(str(e)) from None
     name = os.path.basename(os.path.normpath(folder))
     scratch = tempfile.mkdtemp(prefix="grade-build-")
+    if os.geteuid() == 0:  # the build's unprivileged uid reaches its copy by absolute paths too
+        os.chmod(scratch, 0o711)
     try:
         build_dir = os.path.join(scratch, name)
         ok, log, made = submission.build(folder, manifest, build_dir)
