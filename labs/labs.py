@@ -20,7 +20,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "tools", "grade"))  # runner, text: 
 import fifo_checks  # noqa: E402
 import pool_checks  # noqa: E402
 import shm_checks  # noqa: E402
-from lab_common import GraderError  # noqa: E402,F401  (raised by every lab's checks)
+from lab_common import GraderError  # noqa: E402  (raised by every lab's checks)
+
+__all__ = ["GraderError", "LABS", "Lab"]
 
 
 @dataclass(frozen=True)

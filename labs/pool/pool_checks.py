@@ -83,7 +83,7 @@ def check_pool(tools, build_dir, bins, settings):
         snapshot = tables
     children, channels, holders = _channels(snapshot, parent)
     ended = ending(prog, T("the program", "程序"))
-    never = T(f"no child of the program was ever seen waiting for a task (in read())"
+    never = T("no child of the program was ever seen waiting for a task (in read())"
               + (f"; {ended.en}" if ended else ""),
               "从未观察到程序的子进程在 read() 中等待任务" + (f"；{ended.zh}" if ended else ""))
 

@@ -54,8 +54,8 @@ def check_shm(tools, build_dir, bins, settings):
         excl = none
     by_ftok = "PROG.SHM.FTOK_PATH_EXISTS" if ftok and not creators else None
     if by_ftok:
-        none = excl = T(f"not observed: no segment was made after ftok() failed",
-                        f"无法观察：ftok() 失败后没有创建共享内存")
+        none = excl = T("not observed: no segment was made after ftok() failed",
+                        "无法观察：ftok() 失败后没有创建共享内存")
     verdicts.append(verdict("PROG.SHM.CREATED_EXCLUSIVELY", excl, by_ftok))
     verdicts.append(verdict("PROG.SHM.PERMISSIONS_ALLOW_CLIENT", *_permissions(perm, none)))
     sender, receiver = roles(data)
