@@ -146,11 +146,6 @@ class PipeLifetime : public ::testing::TestWithParam<PipeKind> {
   void SetUp() override { TestTmpDir(); }
 };
 
-std::string DescribeStatus(int status) {
-  if (WIFEXITED(status)) return "exited(" + std::to_string(WEXITSTATUS(status)) + ")";
-  if (WIFSIGNALED(status)) return "killed(signal " + std::to_string(WTERMSIG(status)) + ")";
-  return "status " + std::to_string(status);
-}
 
 // Reaps this process's children once every process holding `lifeline` has exited. If that takes
 // longer than kEventBound, `group` is described into *diagnosis and killed first.
@@ -214,7 +209,7 @@ IPC_TEST_P(PipeCreatorExits, GrandchildrenTalkAfterCreatorExits, "PIPE.PROP.OUTL
   EXPECT_EQ(diagnosis, "") << "the grandchildren did not finish";
   ASSERT_EQ(statuses.size(), 2u) << "the creator's reader and writer, reparented to this process";
   for (int status : statuses) {
-    EXPECT_EQ(DescribeStatus(status), "exited(0)")
+    EXPECT_EQ(DescribeWaitStatus(status), "exited with status 0")
         << "how a grandchild ended (reader: 10 read failed, 11 wrong bytes; writer: 20 no go, "
            "21 write failed)";
   }

@@ -6,6 +6,7 @@
 #include "conformance/pool/pool_fixture.h"
 #include "fixtures/assertions.h"
 #include "fixtures/blocked.h"
+#include "fixtures/result_kind.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -13,6 +14,7 @@ namespace ipcconf {
 namespace {
 
 class PoolDispatch : public PoolTest {};
+
 
 IPC_TEST_P(PoolDispatch, DispatchGoesRoundRobin, "POOL.DISPATCH.ROUND_ROBIN") {
   PoolMaster pool(workers());
@@ -31,6 +33,7 @@ IPC_TEST_P(PoolDispatch, DispatchGoesRoundRobin, "POOL.DISPATCH.ROUND_ROBIN") {
   std::vector<std::string> strangers;
   auto ran = CodesByChannel(pool, pool.ReadRecords(codes.size()), &strangers);
   EXPECT_THAT(strangers, ::testing::IsEmpty());
+  if (RanSomeTwice(pool, ran, expected)) return;
   for (int i = 0; i < workers(); ++i) {
     EXPECT_EQ(ran[i].size(), expected[i].size())
         << WorkerName(pool.channels()[i]) << " must run every " << workers()
@@ -59,7 +62,8 @@ IPC_TEST_P(PoolDispatch, EachTaskRunsOnceInItsWorkerInOrder, "POOL.DISPATCH.RUNS
                                << " must run the codes sent to it, each once, in order";
   }
   ShutdownResult shutdown = pool.Shutdown();
-  ASSERT_TRUE(shutdown.finished) << shutdown.diagnosis;
+  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
+                        "Shutdown() did not finish: " + shutdown.diagnosis);
   std::vector<std::string> late_strangers;
   auto extra = CodesByChannel(pool, pool.DrainRecords(), &late_strangers);
   for (int i = 0; i < workers(); ++i) {
@@ -76,24 +80,32 @@ IPC_TEST_P(PoolDispatch, BurstOfCodesArrivesWhole, "POOL.DISPATCH.CODES_WHOLE") 
   // Enough that workers read while the master writes, so reads meet writes at every offset.
   const int rounds = 32;
   std::vector<ipc::TaskCode> codes;
-  std::vector<std::vector<ipc::TaskCode>> expected(workers());
-  for (int k = 0; k < rounds * workers(); ++k) {
-    codes.push_back(TaskCode((k * 13) % kTaskCount));
-    expected[k % workers()].push_back(codes.back());
-  }
+  for (int k = 0; k < rounds * workers(); ++k) codes.push_back(TaskCode((k * 13) % kTaskCount));
   std::optional<std::vector<ipc::Delivery>> deliveries = pool.Dispatch(codes);
   ASSERT_TRUE(deliveries) << pool.failure();
+  // Each code is expected where the library says it sent it (its Delivery), whatever the order
+  // of channels: that order is ROUND_ROBIN's business, whole codes are this test's.
+  IPCCONF_BLOCKED_BY_IF(deliveries->size() != codes.size(), "POOL.DISPATCH.ROUND_ROBIN",
+                        "Dispatch of " + std::to_string(codes.size()) + " codes returned " +
+                            std::to_string(deliveries->size()) + " deliveries");
+  std::vector<std::vector<ipc::TaskCode>> expected(workers());
+  for (size_t k = 0; k < codes.size(); ++k) {
+    const ipc::Delivery& d = (*deliveries)[k];
+    if (d.error == 0 && d.channel < expected.size()) expected[d.channel].push_back(codes[k]);
+  }
   std::vector<std::string> strangers;
   auto ran = CodesByChannel(pool, pool.ReadRecords(codes.size()), &strangers);
   EXPECT_THAT(strangers, ::testing::IsEmpty());
+  if (RanSomeTwice(pool, ran, expected)) return;
   for (int i = 0; i < workers(); ++i) {
     EXPECT_EQ(ran[i], expected[i]) << WorkerName(pool.channels()[i])
                                    << ": a missing code was torn (it became an unknown code)";
   }
   // Once the workers are gone, everything they read has been handled: a torn, split or padded
-  // code shows up as an unknown one.
+  // code shows up as an unknown one. (Shutting down is another assertion's.)
   ShutdownResult shutdown = pool.Shutdown();
-  EXPECT_TRUE(shutdown.finished) << shutdown.diagnosis;
+  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
+                        "Shutdown() did not finish: " + shutdown.diagnosis);
   EXPECT_THAT(pool.ReadStderr(), ::testing::Not(::testing::HasSubstr("unknown task code")))
       << "the workers read codes that were never sent";
   EXPECT_TRUE(ExitedWith(pool.Exit(), 0));
@@ -130,8 +142,11 @@ IPC_TEST_P(PoolDispatch, UnknownCodeIsReportedAndWorkerGoesOn, "POOL.TASK.UNKNOW
   std::vector<std::string> strangers;
   auto ran = CodesByChannel(pool, pool.ReadRecords(workers()), &strangers);
   EXPECT_THAT(strangers, ::testing::IsEmpty());
+  std::vector<std::vector<ipc::TaskCode>> sent;
+  for (int i = 0; i < workers(); ++i) sent.push_back({TaskCode(i % kTaskCount)});
+  if (RanSomeTwice(pool, ran, sent)) return;
   for (int i = 0; i < workers(); ++i) {
-    EXPECT_EQ(ran[i], std::vector<ipc::TaskCode>{TaskCode(i % kTaskCount)})
+    EXPECT_EQ(ran[i], sent[i])
         << WorkerName(pool.channels()[i]) << " must go on after an unknown code";
   }
 }

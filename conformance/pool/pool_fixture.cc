@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fixtures/blocked.h"
+#include "fixtures/result_kind.h"
 #include "ipc/unique_fd.h"
 
 namespace ipcconf {
@@ -36,6 +37,15 @@ std::string WorkerName(const ChannelView& c) {
     ::testing::AssertionResult asleep = WaitUntilBlocked(c.pid);
     if (!asleep) return asleep << " (" << WorkerName(c) << " after its first task)";
   }
+  // Every worker waits for its next task again, so whatever its first one made has arrived: a
+  // record more is a task run twice (RUNS_ONCE's fault), which would pollute what the test reads.
+  size_t late = pool.DrainRecords().size();
+  if (late > 0) {
+    RecordBlocked("POOL.DISPATCH.RUNS_ONCE_IN_ORDER",
+                  std::to_string(pool.channels().size()) + " first tasks made " +
+                      std::to_string(pool.channels().size() + late) + " records");
+    return ::testing::AssertionFailure() << "the workers ran their first tasks more than once";
+  }
   return ::testing::AssertionSuccess();
 }
 
@@ -64,6 +74,23 @@ std::vector<std::vector<ipc::TaskCode>> CodesByChannel(const PoolMaster& pool,
     }
   }
   return by_channel;
+}
+
+bool RanSomeTwice(const PoolMaster& pool, const std::vector<std::vector<ipc::TaskCode>>& ran,
+                  const std::vector<std::vector<ipc::TaskCode>>& sent) {
+  for (size_t i = 0; i < ran.size() && i < sent.size(); ++i) {
+    bool doubled = ran[i].size() >= 2 && ran[i] != sent[i];
+    for (size_t j = 0; doubled && j < ran[i].size(); ++j) {
+      doubled = j / 2 < sent[i].size() && ran[i][j] == sent[i][j / 2];
+    }
+    if (ran[i].size() <= sent[i].size() && !doubled) continue;
+    RecordBlocked("POOL.DISPATCH.RUNS_ONCE_IN_ORDER",
+                  WorkerName(pool.channels()[i]) + " ran " + std::to_string(ran[i].size()) +
+                      " tasks where " + std::to_string(sent[i].size()) + " were sent to it" +
+                      (doubled ? ", each twice" : ""));
+    return true;
+  }
+  return false;
 }
 
 }  // namespace ipcconf

@@ -37,6 +37,13 @@ std::vector<std::vector<ipc::TaskCode>> CodesByChannel(const PoolMaster& pool,
                                                        const std::vector<TaskRecord>& records,
                                                        std::vector<std::string>* strangers);
 
+// True, with the test recorded as blocked by POOL.DISPATCH.RUNS_ONCE_IN_ORDER, when a worker ran
+// more tasks than were sent to its channel (`sent`), or ran them each twice in a row: a pool that
+// runs tasks twice makes every count wrong, and that is the fault of running once, not of what
+// the caller checks.
+bool RanSomeTwice(const PoolMaster& pool, const std::vector<std::vector<ipc::TaskCode>>& ran,
+                  const std::vector<std::vector<ipc::TaskCode>>& sent);
+
 }  // namespace ipcconf
 
 #endif  // IPCCONF_CONFORMANCE_POOL_POOL_FIXTURE_H_

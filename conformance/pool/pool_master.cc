@@ -16,6 +16,7 @@
 
 #include "fixtures/blocked.h"
 #include "fixtures/proc.h"
+#include "fixtures/result_kind.h"
 
 namespace ipcconf {
 namespace {
@@ -231,16 +232,28 @@ PoolMaster::PoolMaster(int workers, bool capture_stderr) {
 }
 
 PoolMaster::~PoolMaster() {
-  if (!master_ || master_->reaped()) return;
-  if (!exited_ && control_) SendPacket(control_.get(), "abort");
-  Outcome o = master_->Wait(kEventBound);
-  if (o.kind == Outcome::Kind::kTimedOut) ADD_FAILURE() << "the pool's master " << o.Describe();
-  // A master killed by the bound leaves its workers to us (the test process is a subreaper).
+  if (!master_) return;
+  if (!master_->reaped()) {
+    if (!exited_ && control_) SendPacket(control_.get(), "abort");
+    Outcome o = master_->Wait(kEventBound);
+    if (o.kind == Outcome::Kind::kTimedOut) ADD_FAILURE() << "the pool's master " << o.Describe();
+  }
+  // Workers the master left come to us (the test process is a subreaper): a running one (its
+  // master was stopped by a bound) is killed; a zombie after a normal exit is one the pool never
+  // reaped, which is POOL.SHUTDOWN.NO_ZOMBIE's fault, not the running test's leak.
+  std::string unreaped;
   for (const ChannelView& c : channels_) {
-    if (waitpid(c.pid, nullptr, WNOHANG) == 0) {
+    pid_t r = waitpid(c.pid, nullptr, WNOHANG);
+    if (r == 0) {
       kill(c.pid, SIGKILL);
       waitpid(c.pid, nullptr, 0);
+    } else if (r == c.pid && exited_) {
+      unreaped += (unreaped.empty() ? "" : ", ") + std::to_string(c.pid);
     }
+  }
+  if (!unreaped.empty()) {
+    RecordBlocked("POOL.SHUTDOWN.NO_ZOMBIE", "the pool never reaped worker(s) " + unreaped +
+                                                 ": zombies once its master exited");
   }
 }
 

@@ -10,6 +10,7 @@
 #include "conformance/pool/pool_fixture.h"
 #include "fixtures/assertions.h"
 #include "fixtures/proc.h"
+#include "fixtures/result_kind.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -36,7 +37,8 @@ IPC_TEST_P(PoolShutdown, ForwardLoopEndsWithinBound, "POOL.SHUTDOWN.FORWARD_LOOP
 IPC_TEST_P(PoolShutdown, EveryWorkerExitsWithStatusZero, "POOL.SHUTDOWN.WORKERS_EXIT_ZERO") {
   PoolMaster pool(workers());
   ShutdownResult shutdown = RunAndShutDown(pool);
-  ASSERT_TRUE(shutdown.finished) << shutdown.diagnosis;
+  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
+                        "Shutdown() did not finish: " + shutdown.diagnosis);
   ASSERT_EQ(shutdown.exits.size(), pool.channels().size()) << "Shutdown() must report every worker";
   for (size_t i = 0; i < shutdown.exits.size(); ++i) {
     const ipc::WorkerExit& e = shutdown.exits[i];
@@ -44,8 +46,8 @@ IPC_TEST_P(PoolShutdown, EveryWorkerExitsWithStatusZero, "POOL.SHUTDOWN.WORKERS_
     EXPECT_EQ(e.name, c.name) << "exits are reported in channel order";
     EXPECT_EQ(e.pid, c.pid) << c.name;
     EXPECT_TRUE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 0)
-        << WorkerName(c) << " must exit with status 0 once read() returns 0; wait status "
-        << e.status;
+        << WorkerName(c) << " must exit with status 0 once read() returns 0; it "
+        << DescribeWaitStatus(e.status);
   }
   EXPECT_TRUE(ExitedWith(pool.Exit(), 0));
 }
@@ -53,7 +55,8 @@ IPC_TEST_P(PoolShutdown, EveryWorkerExitsWithStatusZero, "POOL.SHUTDOWN.WORKERS_
 IPC_TEST_P(PoolShutdown, NoZombieRemains, "POOL.SHUTDOWN.NO_ZOMBIE") {
   PoolMaster pool(workers());
   ShutdownResult shutdown = RunAndShutDown(pool);
-  ASSERT_TRUE(shutdown.finished) << shutdown.diagnosis;
+  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
+                        "Shutdown() did not finish: " + shutdown.diagnosis);
   std::vector<std::string> left;
   for (pid_t p : ChildrenOf(pool.pid())) left.push_back(ReadProcessState(p).Describe());
   EXPECT_THAT(left, ::testing::IsEmpty()) << "children of the master after Shutdown()";
@@ -63,7 +66,8 @@ IPC_TEST_P(PoolShutdown, NoZombieRemains, "POOL.SHUTDOWN.NO_ZOMBIE") {
 IPC_TEST_P(PoolShutdown, MasterFdTableIsRestored, "POOL.SHUTDOWN.MASTER_FDS_RESTORED") {
   PoolMaster pool(workers());
   ShutdownResult shutdown = RunAndShutDown(pool);
-  ASSERT_TRUE(shutdown.finished) << shutdown.diagnosis;
+  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
+                        "Shutdown() did not finish: " + shutdown.diagnosis);
   EXPECT_THAT(shutdown.fd_changes, ::testing::IsEmpty())
       << "the master's fd table after Shutdown() must be the one before the pool";
   EXPECT_TRUE(ExitedWith(pool.Exit(), 0));
