@@ -26,9 +26,11 @@ def ending(p, what):
 
     what: T naming the program ("the server" / "服务端")."""
     if p.get("flooded"):
-        return T(f"{what.en} printed more than 64 KiB ({excerpt(p['stdout'] or p['stderr'], tail=True)}"
+        n = p.get("output_bytes", 65536)
+        size = f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n // 1024} KiB"
+        return T(f"{what.en} printed more than {size} ({excerpt(p['stdout'] or p['stderr'], tail=True)}"
                  f" ...) and was stopped: a loop that never ends, e.g. at the end of its input",
-                 f"{what.zh}输出超过 64 KiB（{excerpt(p['stdout'] or p['stderr'], tail=True)} ...），"
+                 f"{what.zh}输出超过 {size}（{excerpt(p['stdout'] or p['stderr'], tail=True)} ...），"
                  f"已被终止：一个永不结束的循环，例如在输入结束后仍在循环")
     if not p.get("ended") or p.get("hang") or p.get("stopped_by_grader"):
         doing = waiting_in(p.get("hang", ""))

@@ -72,7 +72,8 @@ std::string Program::Json() const {
   o.Str("role", role).Num("pid", pid).Bool("ended", ended).Num("elapsed_ms", ended_ms - started_ms);
   if (ended && WIFEXITED(status)) o.Num("exit_code", WEXITSTATUS(status));
   if (ended && WIFSIGNALED(status)) o.Num("signal", WTERMSIG(status));
-  o.Bool("flooded", flooded).Bool("stopped_by_grader", stopped_by_grader).Str("stdout", out).Str("stderr", err).Str("hang", hang);
+  o.Bool("flooded", flooded).Num("output_bytes", output_bytes);
+  o.Bool("stopped_by_grader", stopped_by_grader).Str("stdout", out).Str("stderr", err).Str("hang", hang);
   return o.Text();
 }
 
@@ -141,7 +142,7 @@ Program& Stage::Start(const std::string& role, const std::vector<std::string>& a
 
 size_t Stage::OutputBytes() const {
   size_t n = 0;
-  for (const auto& p : programs_) n += p->out.size() + p->err.size();
+  for (const auto& p : programs_) n += static_cast<size_t>(p->output_bytes);  // kept or not
   return n;
 }
 
@@ -195,8 +196,10 @@ bool Stage::ReadOutput(Program& p, bool is_err) {
     fd = -1;
     return false;
   }
-  text.append(buf, static_cast<size_t>(std::min<long>(n, options_.output_cap - text.size())));
-  if (static_cast<long>(text.size()) < options_.output_cap) return true;
+  long keep = std::max<long>(0, options_.output_cap - static_cast<long>(text.size()));
+  text.append(buf, static_cast<size_t>(std::min<long>(n, keep)));
+  p.output_bytes += n;
+  if (p.output_bytes < options_.FloodBytes()) return true;
   p.flooded = flood_ = true;
   return false;
 }
@@ -354,6 +357,19 @@ std::string Stage::ReportJson(const std::string& scenario_json) {
         if (id >= 0) shmctl(static_cast<int>(id), IPC_RMID, nullptr);
       }
     }
+  }
+  // A process still running (state R) is on its way somewhere, e.g. a child that just got its
+  // end of file from its parent's exit: give such processes a moment (bounded) before judging
+  // what is left; sleeping ones are judged as they are.
+  for (long until = NowMs() + 1000; NowMs() < until;) {
+    Reap();
+    bool running = false;
+    for (pid_t pid : Descendants(getpid())) {
+      ipcconf::ProcessState s = ipcconf::ReadProcessState(pid);
+      running |= s.exists && (s.state == 'R' || s.state == 'D');
+    }
+    if (!running) break;
+    Pump(5);
   }
   std::vector<std::string> alive;  // what was still running when the grader ended the run
   for (pid_t pid : Descendants(getpid())) {

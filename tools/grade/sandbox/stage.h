@@ -22,7 +22,8 @@ struct Program {
   int stdin_fd = -1;  // our end of its stdin pipe, when we feed it
   int out_fd = -1;
   int err_fd = -1;
-  std::string out, err;
+  std::string out, err;  // the first output_cap bytes of each
+  long output_bytes = 0;  // everything it printed, both streams
   bool flooded = false;
   bool ended = false;
   bool stopped_by_grader = false;  // still running at the end: the grader killed it
@@ -37,7 +38,11 @@ struct StageOptions {
   std::string preload;  // observing library (empty: none)
   std::string log;      // its log file
   long warp = 0;        // sleep divisor (0: real sleeps)
-  long output_cap = 65536;
+  long output_cap = 65536;  // bytes of each stream kept; a flood is output_cap of real-time output
+  // The output that makes a flood: output_cap scaled by the time warp, because sleeps shortened
+  // warp times make a program that prints between its sleeps print warp times faster; a loop
+  // that prints without sleeping reaches any such limit in milliseconds anyway.
+  long FloodBytes() const { return output_cap * (warp > 1 ? warp : 1); }
   int fork_bomb_processes = 48;  // processes at once that make a fork bomb
   Limits limits;
   Identity main_identity, other_identity;
