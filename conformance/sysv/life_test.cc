@@ -1,5 +1,6 @@
 // Lifetime of System V objects: they follow the kernel, not the processes that made or used
 // them; IPC_RMID ends them (a segment at its last detach) and frees the key.
+#include <fcntl.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -13,6 +14,8 @@
 #include "fixtures/blocked.h"
 #include "fixtures/child.h"
 #include "fixtures/helper_program.h"
+#include "fixtures/pipe_kinds.h"
+#include "fixtures/result_kind.h"
 #include "fixtures/syscall.h"
 #include "fixtures/sysv_journal.h"
 #include "gmock/gmock.h"
@@ -23,30 +26,38 @@ namespace {
 
 constexpr char kLeftBehind[] = "left behind";
 
-// An unrelated process that makes an object for ftok(argv[2], 1), puts something in it, and
-// ends normally (returning from main: whatever runs at exit runs).
+// An unrelated process that makes an object for ftok(argv[2], 1), puts something in it, says
+// "made" on its standard output, and ends normally (returning from main: whatever runs at exit
+// runs) once its standard input ends.
 IPCCONF_HELPER(make_object_and_exit) {
   if (argc != 3) return 2;
   key_t key = ftok(argv[2], 1);
   std::string kind = argv[1];
+  int rc = 3;
   if (kind == "shm") {
     int id = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
     void* a = id < 0 ? reinterpret_cast<void*>(-1) : shmat(id, nullptr, 0);
-    if (a == reinterpret_cast<void*>(-1)) return 3;
-    strcpy(static_cast<char*>(a), kLeftBehind);
-    return shmdt(a) == 0 ? 0 : 4;
-  }
-  if (kind == "sem") {
+    if (a != reinterpret_cast<void*>(-1)) {
+      strcpy(static_cast<char*>(a), kLeftBehind);
+      rc = shmdt(a) == 0 ? 0 : 4;
+    }
+  } else if (kind == "sem") {
     int id = semget(key, 2, IPC_CREAT | IPC_EXCL | 0600);
-    return id >= 0 && semctl(id, 1, SETVAL, 5) == 0 ? 0 : 3;
+    rc = id >= 0 && semctl(id, 1, SETVAL, 5) == 0 ? 0 : 3;
+  } else {
+    int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+    struct {
+      long type;
+      char text[16];
+    } m{7, {}};
+    strcpy(m.text, kLeftBehind);
+    rc = id >= 0 && msgsnd(id, &m, sizeof m.text, 0) == 0 ? 0 : 3;
   }
-  int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
-  struct {
-    long type;
-    char text[16];
-  } m{7, {}};
-  strcpy(m.text, kLeftBehind);
-  return id >= 0 && msgsnd(id, &m, sizeof m.text, 0) == 0 ? 0 : 3;
+  if (rc == 0 && write(1, "made", 4) != 4) rc = 5;
+  char c;
+  while (read(0, &c, 1) > 0) {
+  }
+  return rc;
 }
 
 class SysvLife : public ::testing::TestWithParam<ipc::SysvKind> {
@@ -55,36 +66,75 @@ class SysvLife : public ::testing::TestWithParam<ipc::SysvKind> {
   KeyFile file_;
 };
 
+// What the object made by make_object_and_exit holds ("" when it cannot be read), through the
+// kind's own data calls: the segment's bytes, semaphore 1's value, a queued message's text (a
+// message is read only once: `consume`).
+std::string Contents(ipc::SysvKind kind, int id, bool consume) {
+  if (kind == ipc::SysvKind::kSharedMemory) {
+    void* a = ShmatAfterProbe(id, 0);
+    if (a == reinterpret_cast<void*>(-1)) return "";
+    std::string text(static_cast<char*>(a), strnlen(static_cast<char*>(a), 64));
+    shmdt(a);
+    return text;
+  }
+  if (kind == ipc::SysvKind::kSemaphoreSet) return std::to_string(semctl(id, 1, GETVAL));
+  msqid_ds ds{};
+  if (!consume) return msgctl(id, IPC_STAT, &ds) == 0 ? std::to_string(ds.msg_qnum) + " queued" : "";
+  struct Message {
+    long type;
+    char text[16];
+  } m{};
+  // The message is queued already: bounded like every call that must not wait.
+  long n = CallAtOnce<Message>("msgrcv(type 0, IPC_NOWAIT)", &m, [&](Message* shared) {
+    return msgrcv(id, shared, sizeof m.text, 0, IPC_NOWAIT);
+  });
+  return n == static_cast<long>(sizeof m.text) ? std::string(m.text, strnlen(m.text, 16)) : "";
+}
+
 IPC_TEST_P(SysvLife, ObjectOutlivesTheProcessThatMadeIt, "SYSV.LIFE.OUTLIVES_CREATOR") {
   key_t key = file_.Key();
   ASSERT_NE(key, -1);
-  Child maker = Child::Exec(HelperCommand("make_object_and_exit", {ops().name, file_.path()}));
-  ASSERT_TRUE(ExitedWith(maker.Wait(), 0)) << "the helper could not make the object";
+  IPCCONF_BLOCKED_BY_IF(ftok(file_.path().c_str(), 1) != ftok(file_.path().c_str(), 1),
+                        "SYSV.KEY.FTOK_DETERMINISTIC",
+                        "ftok() of the same path and id gave two keys: the maker's key is not ours");
+  // The maker keeps running until its input ends: what the object holds is read once while the
+  // maker lives (if that is wrong, the data calls are broken, not the object's lifetime), then
+  // again after it ended.
+  int to_maker[2], from_maker[2];
+  ASSERT_EQ(pipe2(to_maker, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(from_maker, O_CLOEXEC), 0);
+  ipc::UniqueFd feed(to_maker[1]), in(to_maker[0]), said(from_maker[0]), out(from_maker[1]);
+  Child maker = Child::Exec(HelperCommand("make_object_and_exit", {ops().name, file_.path()}), {},
+                            Child::Stdio{in.get(), out.get(), -1});
+  in.reset();
+  out.reset();
+  char made[4] = {};
+  bool ready = ReadableWithin(said.get()) && read(said.get(), made, 4) == 4;
   int id = ops().get(key, 0, 0600);
-  ASSERT_GE(id, 0) << "the object must still exist after its creator exited: "
-                   << ErrnoName(errno);
-  JournalSysvObject(static_cast<char>(GetParam()), id);  // ours to clean up from now on
+  if (id >= 0) JournalSysvObject(static_cast<char>(GetParam()), id);  // ours to clean up
   auto owner = Own(GetParam(), id);
-  // And its contents with it.
-  if (GetParam() == ipc::SysvKind::kSharedMemory) {
-    void* a = ShmatAfterProbe(id, SHM_RDONLY);
-    ASSERT_NE(a, reinterpret_cast<void*>(-1)) << ErrnoName(errno);
-    EXPECT_STREQ(static_cast<char*>(a), kLeftBehind);
-    shmdt(a);
-  } else if (GetParam() == ipc::SysvKind::kSemaphoreSet) {
-    EXPECT_THAT(SYS(semctl(id, 1, GETVAL)), SyscallSucceedsWithValue(5));
-  } else {
-    struct Message {
-      long type;
-      char text[16];
-    } m{};
-    // The message is queued already: bounded like every call that must not wait.
-    EXPECT_THAT(SYS(CallAtOnce<Message>("msgrcv(type 0, IPC_NOWAIT)", &m,
-                                        [&](Message* shared) {
-                                          return msgrcv(id, shared, sizeof m.text, 0, IPC_NOWAIT);
-                                        })),
-                SyscallSucceedsWithValue(sizeof m.text));
-    EXPECT_STREQ(m.text, kLeftBehind);
+  const std::string kWant = GetParam() == ipc::SysvKind::kSharedMemory   ? kLeftBehind
+                            : GetParam() == ipc::SysvKind::kSemaphoreSet ? "5"
+                                                                         : "1 queued";
+  const char* facility = GetParam() == ipc::SysvKind::kSharedMemory   ? "SYSV.SHM.BYTES_SHARED"
+                         : GetParam() == ipc::SysvKind::kSemaphoreSet ? "SYSV.SEM.SETVAL_GETVAL"
+                                                                      : "SYSV.MSG.STAT_QNUM_QBYTES";
+  std::string alive = ready && id >= 0 ? Contents(GetParam(), id, /*consume=*/false) : "";
+  feed.reset();  // the maker's input ends: it exits
+  ASSERT_TRUE(ExitedWith(maker.Wait(), 0)) << "the helper could not make the object";
+  ASSERT_TRUE(ready) << "the helper never said it had made the object";
+  ASSERT_GE(id, 0) << "the object the helper made cannot be found by its key: " << ErrnoName(errno);
+  IPCCONF_BLOCKED_BY_IF(alive != kWant, facility,
+                        "while its maker was alive the object read \"" + alive + "\", not \"" +
+                            kWant + "\"");
+  ASSERT_EQ(ops().get(key, 0, 0600), id)
+      << "the object must still exist after its creator exited: " << ErrnoName(errno);
+  EXPECT_EQ(Contents(GetParam(), id, /*consume=*/false), kWant) << "and its contents with it";
+  if (GetParam() == ipc::SysvKind::kMessageQueue) {
+    std::string text = Contents(GetParam(), id, /*consume=*/true);
+    IPCCONF_BLOCKED_BY_IF(text != kLeftBehind, "SYSV.MSG.BODY_INTACT",
+                          "the queued message reads \"" + text + "\", not \"" +
+                              std::string(kLeftBehind) + "\"");
   }
 }
 
