@@ -28,6 +28,9 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools", "report"))
+from catalog import load_catalogs  # noqa: E402  (the one catalog reader of the Python tools)
+
 BIN = os.path.join(ROOT, "bazel-bin")
 AREAS = {  # binary, preload (or None), table, variable
     "pipe": ("conformance/pipe/pipe_test", "fixtures/broken/libbroken_pipe.so",
@@ -52,14 +55,8 @@ def rows(table):
 
 
 def profiles(area):
-    out, current = {}, None
-    with open(os.path.join(ROOT, "conformance", area, "assertions.catalog"), encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("id:"):
-                current = line.split(":", 1)[1].strip()
-            elif line.startswith("profile:") and current:
-                out[current] = line.split(":", 1)[1].strip()
-    return out
+    by_id, _ = load_catalogs([os.path.join(ROOT, "conformance", area, "assertions.catalog")])
+    return {i: a.profile for i, a in by_id.items()}
 
 
 def run(area, name, bound):

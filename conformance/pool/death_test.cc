@@ -9,7 +9,6 @@
 
 #include "conformance/pool/pool_fixture.h"
 #include "fixtures/assertions.h"
-#include "fixtures/result_kind.h"
 #include "fixtures/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -35,8 +34,7 @@ IPC_TEST_P(PoolDeath, KilledWorkerIsReportedWithPidAndSignal, "POOL.DEATH.REPORT
   ASSERT_TRUE(SettleWorkers(pool));
   size_t victim = KillOneWorker(pool);
   ShutdownResult shutdown = pool.Shutdown();
-  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
-                        "Shutdown() did not finish: " + shutdown.diagnosis);
+  if (ShutdownDidNotFinish(shutdown)) return;
   ASSERT_EQ(shutdown.exits.size(), pool.channels().size());
   const ipc::WorkerExit& e = shutdown.exits[victim];
   EXPECT_EQ(e.pid, pool.channels()[victim].pid);
@@ -76,8 +74,7 @@ IPC_TEST_P(PoolDeath, OtherWorkersRunAndShutDownCleanly, "POOL.DEATH.OTHERS_SHUT
   sent[victim].clear();
   if (RanSomeTwice(pool, ran, sent)) return;
   ShutdownResult shutdown = pool.Shutdown();
-  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
-                        "Shutdown() did not finish: " + shutdown.diagnosis);
+  if (ShutdownDidNotFinish(shutdown)) return;
   ASSERT_EQ(shutdown.exits.size(), pool.channels().size());
   for (size_t i = 0; i < pool.channels().size(); ++i) {
     if (i == victim) continue;

@@ -78,6 +78,13 @@ std::vector<std::vector<ipc::TaskCode>> CodesByChannel(const PoolMaster& pool,
   return by_channel;
 }
 
+bool ShutdownDidNotFinish(const ShutdownResult& shutdown) {
+  if (shutdown.finished) return false;
+  RecordBlocked("POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
+                "Shutdown() did not finish: " + shutdown.diagnosis);
+  return true;
+}
+
 bool RanSomeTwice(const PoolMaster& pool, const std::vector<std::vector<ipc::TaskCode>>& ran,
                   const std::vector<std::vector<ipc::TaskCode>>& sent) {
   for (size_t i = 0; i < ran.size() && i < sent.size(); ++i) {

@@ -37,6 +37,11 @@ std::vector<std::vector<ipc::TaskCode>> CodesByChannel(const PoolMaster& pool,
                                                        const std::vector<TaskRecord>& records,
                                                        std::vector<std::string>* strangers);
 
+// True, with the test recorded as blocked by POOL.SHUTDOWN.FORWARD_LOOP_ENDS, when Shutdown()
+// did not finish: what a test checks after it cannot be observed (shutting down is that
+// assertion's business).
+bool ShutdownDidNotFinish(const ShutdownResult& shutdown);
+
 // True, with the test recorded as blocked by POOL.DISPATCH.RUNS_ONCE_IN_ORDER, when a worker ran
 // more tasks than were sent to its channel (`sent`), or ran them each twice in a row: a pool that
 // runs tasks twice makes every count wrong, and that is the fault of running once, not of what

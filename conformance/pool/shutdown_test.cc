@@ -10,7 +10,6 @@
 #include "conformance/pool/pool_fixture.h"
 #include "fixtures/assertions.h"
 #include "fixtures/proc.h"
-#include "fixtures/result_kind.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -37,8 +36,7 @@ IPC_TEST_P(PoolShutdown, ForwardLoopEndsWithinBound, "POOL.SHUTDOWN.FORWARD_LOOP
 IPC_TEST_P(PoolShutdown, EveryWorkerExitsWithStatusZero, "POOL.SHUTDOWN.WORKERS_EXIT_ZERO") {
   PoolMaster pool(workers());
   ShutdownResult shutdown = RunAndShutDown(pool);
-  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
-                        "Shutdown() did not finish: " + shutdown.diagnosis);
+  if (ShutdownDidNotFinish(shutdown)) return;
   ASSERT_EQ(shutdown.exits.size(), pool.channels().size()) << "Shutdown() must report every worker";
   for (size_t i = 0; i < shutdown.exits.size(); ++i) {
     const ipc::WorkerExit& e = shutdown.exits[i];
@@ -55,8 +53,7 @@ IPC_TEST_P(PoolShutdown, EveryWorkerExitsWithStatusZero, "POOL.SHUTDOWN.WORKERS_
 IPC_TEST_P(PoolShutdown, NoZombieRemains, "POOL.SHUTDOWN.NO_ZOMBIE") {
   PoolMaster pool(workers());
   ShutdownResult shutdown = RunAndShutDown(pool);
-  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
-                        "Shutdown() did not finish: " + shutdown.diagnosis);
+  if (ShutdownDidNotFinish(shutdown)) return;
   std::vector<std::string> left;
   for (pid_t p : ChildrenOf(pool.pid())) left.push_back(ReadProcessState(p).Describe());
   EXPECT_THAT(left, ::testing::IsEmpty()) << "children of the master after Shutdown()";
@@ -66,8 +63,7 @@ IPC_TEST_P(PoolShutdown, NoZombieRemains, "POOL.SHUTDOWN.NO_ZOMBIE") {
 IPC_TEST_P(PoolShutdown, MasterFdTableIsRestored, "POOL.SHUTDOWN.MASTER_FDS_RESTORED") {
   PoolMaster pool(workers());
   ShutdownResult shutdown = RunAndShutDown(pool);
-  IPCCONF_BLOCKED_BY_IF(!shutdown.finished, "POOL.SHUTDOWN.FORWARD_LOOP_ENDS",
-                        "Shutdown() did not finish: " + shutdown.diagnosis);
+  if (ShutdownDidNotFinish(shutdown)) return;
   EXPECT_THAT(shutdown.fd_changes, ::testing::IsEmpty())
       << "the master's fd table after Shutdown() must be the one before the pool";
   EXPECT_TRUE(ExitedWith(pool.Exit(), 0));

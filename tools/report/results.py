@@ -15,6 +15,11 @@ UNSUPPORTED, BROKEN = "unsupported", "broken"
 # A facility the test relies on but does not check misbehaved: "blocked by" that assertion (the
 # root cause, reported once with its dependents), not a failure of the test's own.
 BLOCKED = "blocked"
+
+
+def blocked_message(blocked_by: str, probe: str) -> str:
+    """What a BLOCKED case says: its root, and what that root was seen doing."""
+    return f"blocked by {blocked_by}: {probe}"
 NOT_PASSING = (FAILED, BROKEN)  # statuses that fail a run
 LOG_LINES_KEPT = 200  # of a test log quoted in a report
 
@@ -95,7 +100,7 @@ def _case_from_element(target: str, element: ET.Element, log: str) -> TestCase:
         message = message or probe
     elif kind == BLOCKED and blocked_by:  # what failed after the block is its consequence
         status = kind
-        message = f"blocked by {blocked_by}: {probe}"
+        message = blocked_message(blocked_by, probe)
     try:
         seconds = float(element.get("time", "0") or 0)
     except ValueError:

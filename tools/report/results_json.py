@@ -8,7 +8,8 @@ import json
 from typing import Dict, List, Tuple
 
 from catalog import Assertion
-from results import BLOCKED, BROKEN, FAILED, PASSED, SKIPPED, UNSUPPORTED, Results, TestCase
+from results import (BLOCKED, BROKEN, FAILED, PASSED, SKIPPED, UNSUPPORTED, Results, TestCase,
+                     blocked_message)
 
 FORMAT = "ipcconf-results"
 VERSION = 1
@@ -74,7 +75,7 @@ def read_results_json(path: str) -> Run:
         suite, _, rest = name.partition(".")
         message = str(test.get("message", ""))
         if status == BLOCKED:  # what failed after the block is its consequence: the root is news
-            message = f"blocked by {test.get('blocked_by', '?')}: {test.get('probe', '')}"
+            message = blocked_message(str(test.get("blocked_by", "?")), str(test.get("probe", "")))
         results.cases.append(TestCase(
             binary, suite, rest, status, [str(a) for a in test.get("assertions", [])],
             message, float(test.get("time_ms", 0)) / 1000.0,
