@@ -33,14 +33,14 @@ from catalog import load_catalogs  # noqa: E402  (the one catalog reader of the 
 
 BIN = os.path.join(ROOT, "bazel-bin")
 AREAS = {  # binary, preload (or None), table, variable
-    "pipe": ("conformance/pipe/pipe_test", "fixtures/broken/libbroken_pipe.so",
-             "fixtures/broken/pipe_defects.txt", "IPCCONF_BREAK"),
-    "fifo": ("conformance/fifo/fifo_test", "fixtures/broken/fifo_subjects/libbroken_fifo.so",
-             "fixtures/broken/fifo_subjects/fifo_defects.txt", "IPCCONF_BREAK"),
-    "sysv": ("conformance/sysv/sysv_test", "fixtures/broken/libbroken_sysv.so",
-             "fixtures/broken/sysv_defects.txt", "IPCCONF_BREAK"),
+    "pipe": ("conformance/pipe/pipe_test", "subjects/pipe/libbroken_pipe.so",
+             "subjects/pipe/defects.txt", "IPCCONF_BREAK"),
+    "fifo": ("conformance/fifo/fifo_test", "subjects/fifo/libbroken_fifo.so",
+             "subjects/fifo/defects.txt", "IPCCONF_BREAK"),
+    "sysv": ("conformance/sysv/sysv_test", "subjects/sysv/libbroken_sysv.so",
+             "subjects/sysv/defects.txt", "IPCCONF_BREAK"),
     "pool": ("conformance/pool/pool_test_student_broken", None,
-             "fixtures/student_libs/pool_broken/pool_defects.txt", "IPCCONF_POOL_BREAK"),
+             "subjects/pool/pool_broken/defects.txt", "IPCCONF_BREAK"),
 }
 
 

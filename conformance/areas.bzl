@@ -5,7 +5,7 @@ calling conformance_area(), plus its name in CONFORMANCE_AREAS (which the portab
 the reports pick up).
 """
 
-load("//fixtures:catalog.bzl", "assertion_catalog")
+load("//harness:catalog.bzl", "assertion_catalog")
 
 CONFORMANCE_AREAS = [
     "pipe",
@@ -38,7 +38,7 @@ def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_co
         srcs = srcs,
         deps = [
             ":catalog",
-            "//fixtures:harness",
+            "//harness:harness",
             "//ipc",
             "@com_google_googletest//:gmock",
             "@com_google_googletest//:gtest",
@@ -53,7 +53,7 @@ def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_co
         tags = tags,
         deps = [
             ":tests",
-            "//fixtures:conformance_main",
+            "//harness:conformance_main",
         ],
     )
 
@@ -61,7 +61,7 @@ def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_co
     native.sh_test(
         name = "catalog_check",
         size = "small",
-        srcs = ["//fixtures:catalog_check.sh"],
+        srcs = ["//harness:catalog_check.sh"],
         args = [
             "$(location :%s_test)" % area,
             area,

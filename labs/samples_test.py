@@ -1,4 +1,4 @@
-"""Every sample submission (fixtures/submissions) gets its expected verdict from the grader.
+"""Every sample submission (subjects/submissions) gets its expected verdict from the grader.
 
 Also: bad input gives exit 2 and one line; the time warp changes no verdict; nothing is left
 running, no System V object and no FIFO remain after grading all samples.
@@ -16,7 +16,7 @@ import unittest
 SANDBOX = os.path.abspath("tools/grade/grade_sandbox")
 OBSERVER = os.path.abspath("tools/grade/libgrade_observer.so")
 GRADE = os.path.abspath("tools/grade/grade.py")
-SAMPLES = os.path.abspath("fixtures/submissions")
+SAMPLES = os.path.abspath("subjects/submissions")
 LABS = os.path.abspath("labs")
 
 

@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "conformance/fifo/fifo_node.h"
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/pipe_kinds.h"
-#include "fixtures/stream_checks.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/pipe_kinds.h"
+#include "harness/stream_checks.h"
+#include "harness/syscall.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

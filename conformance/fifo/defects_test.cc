@@ -1,5 +1,5 @@
 // Every FIFO assertion is seen to FAIL against a broken subject: fifo_test runs under each
-// defect of fixtures/broken/fifo_subjects/fifo_defects.txt (the LD_PRELOAD shim with
+// defect of subjects/fifo/defects.txt (the LD_PRELOAD shim with
 // IPCCONF_BREAK), limited to the tests of the ids that defect must
 // break, and each of those ids must get at least one FAIL. A control run with the shim loaded
 // and no defect must pass entirely, and the shim must refuse a defect name it does not know.
@@ -7,19 +7,19 @@
 #include <string>
 #include <vector>
 
-#include "fixtures/child.h"
-#include "fixtures/defect_runner.h"
+#include "harness/child.h"
+#include "harness/defect_runner.h"
 #include "gtest/gtest.h"
 
 namespace ipcconf {
 namespace {
 
 const Millis kRunBound{60000};
-const char kSubjects[] = "fixtures/broken/fifo_subjects/";
+const char kSubjects[] = "subjects/fifo/";
 
 std::string FifoTest() { return Runfile("conformance/fifo/fifo_test"); }
 std::vector<DefectRow> FifoDefects() {
-  return ReadDefectTable(std::string(kSubjects) + "fifo_defects.txt");
+  return ReadDefectTable(std::string(kSubjects) + "defects.txt");
 }
 
 // fifo_test with the shim preloaded, then `env`, running `args`.
@@ -67,7 +67,7 @@ TEST(FifoDefects, UnknownDefectIsRefusedByName) {
   std::set<std::string> shim_defects;
   for (const DefectRow& d : FifoDefects()) shim_defects.insert(d.name);
   IPCCONF_EXPECT_NO_PROBLEMS(UnknownDefectProblems(run, "no_such_defect", shim_defects,
-                                                   "libbroken_fifo.so", "fifo_defects.txt"));
+                                                   "libbroken_fifo.so", "defects.txt"));
 }
 
 TEST(FifoDefects, ControlRunWithTheShimAndNoDefectPasses) {

@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fixtures/blocked.h"
-#include "fixtures/leak_guard.h"
-#include "fixtures/pipe_kinds.h"
-#include "fixtures/syscall.h"
+#include "harness/blocked.h"
+#include "harness/leak_guard.h"
+#include "harness/pipe_kinds.h"
+#include "harness/syscall.h"
 
 namespace ipcconf {
 

@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "fixtures/child.h"
+#include "harness/child.h"
 #include "gtest/gtest.h"
 #include "ipc/unique_fd.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "conformance/fifo/fifo_node.h"
-#include "fixtures/assertions.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/syscall.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "conformance/fifo/fifo_node.h"
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/syscall.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

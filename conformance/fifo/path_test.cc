@@ -9,12 +9,12 @@
 #include <string>
 
 #include "conformance/fifo/fifo_node.h"
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/helper_program.h"
-#include "fixtures/stream_checks.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/helper_program.h"
+#include "harness/stream_checks.h"
+#include "harness/syscall.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -12,11 +12,11 @@
 #include <tuple>
 #include <vector>
 
-#include "fixtures/assertions.h"
-#include "fixtures/child.h"
-#include "fixtures/pipe_kinds.h"
-#include "fixtures/result_kind.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/child.h"
+#include "harness/pipe_kinds.h"
+#include "harness/result_kind.h"
+#include "harness/syscall.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -1,22 +1,22 @@
 // Every pipe assertion has been seen to FAIL: pipe_test runs against libbroken_pipe.so once per
-// defect of fixtures/broken/pipe_defects.txt, and each assertion the defect must break has to
+// defect of subjects/pipe/defects.txt, and each assertion the defect must break has to
 // show up as FAIL in the results. Plus the checks that keep this proof honest: every catalog id
 // is covered, the shim is transparent without a defect, and it refuses names it does not know.
 #include <set>
 #include <string>
 #include <vector>
 
-#include "fixtures/child.h"
-#include "fixtures/defect_runner.h"
+#include "harness/child.h"
+#include "harness/defect_runner.h"
 #include "gtest/gtest.h"
 
 namespace ipcconf {
 namespace {
 
-const char kTable[] = "fixtures/broken/pipe_defects.txt";
+const char kTable[] = "subjects/pipe/defects.txt";
 
 std::string PipeTest() { return Runfile("conformance/pipe/pipe_test"); }
-std::string ShimEnv() { return "LD_PRELOAD=" + Runfile("fixtures/broken/libbroken_pipe.so"); }
+std::string ShimEnv() { return "LD_PRELOAD=" + Runfile("subjects/pipe/libbroken_pipe.so"); }
 
 // A sub-run whose output stops growing this long is hung: under a broken subject one test may
 // run into a few of its kEventBound waits, not into this many.
@@ -82,7 +82,7 @@ TEST(PipeDefects, UnknownDefectIsRefusedByName) {
   std::set<std::string> in_table;
   for (const DefectRow& d : ReadDefectTable(kTable)) in_table.insert(d.name);
   IPCCONF_EXPECT_NO_PROBLEMS(UnknownDefectProblems(run, "no_such_defect", in_table,
-                                                   "libbroken_pipe.so", "pipe_defects.txt"));
+                                                   "libbroken_pipe.so", "defects.txt"));
 }
 
 }  // namespace

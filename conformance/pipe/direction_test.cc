@@ -6,10 +6,10 @@
 #include <cerrno>
 #include <string>
 
-#include "fixtures/assertions.h"
-#include "fixtures/child.h"
-#include "fixtures/pipe_kinds.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/child.h"
+#include "harness/pipe_kinds.h"
+#include "harness/syscall.h"
 #include "gtest/gtest.h"
 
 namespace ipcconf {

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "fixtures/assertions.h"
-#include "fixtures/child.h"
-#include "fixtures/pipe_kinds.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/child.h"
+#include "harness/pipe_kinds.h"
+#include "harness/syscall.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/unique_fd.h"
@@ -52,7 +52,7 @@ SyscallResult WithoutBlocking(const char* text, const std::function<long()>& cal
 
 #define NONBLOCKING(expr) WithoutBlocking(#expr, [&]() -> long { return (expr); })
 
-// The loops below stop at kNeverFull (fixtures/pipe_kinds.h): beyond it, the pipe never got full.
+// The loops below stop at kNeverFull (harness/pipe_kinds.h): beyond it, the pipe never got full.
 
 // Writes `chunk`-byte records, then single bytes, until a one-byte write fails with EAGAIN;
 // returns the bytes written (-1 with errno on another failure or if the pipe never fills).

@@ -12,13 +12,13 @@
 #include <cstring>
 #include <string>
 
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/helper_program.h"
-#include "fixtures/pipe_kinds.h"
-#include "fixtures/proc.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/helper_program.h"
+#include "harness/pipe_kinds.h"
+#include "harness/proc.h"
+#include "harness/syscall.h"
 #include "gtest/gtest.h"
 
 namespace ipcconf {

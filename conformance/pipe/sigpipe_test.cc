@@ -10,11 +10,11 @@
 #include <tuple>
 #include <vector>
 
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/pipe_kinds.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/pipe_kinds.h"
+#include "harness/syscall.h"
 #include "gtest/gtest.h"
 
 namespace ipcconf {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "conformance/pool/pool_fixture.h"
-#include "fixtures/assertions.h"
-#include "fixtures/proc.h"
+#include "harness/assertions.h"
+#include "harness/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "conformance/pool/pool_fixture.h"
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/result_kind.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/result_kind.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

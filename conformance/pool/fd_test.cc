@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "conformance/pool/pool_fixture.h"
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/proc.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/proc.h"
 #include "gtest/gtest.h"
 
 namespace ipcconf {

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 
-#include "fixtures/blocked.h"
-#include "fixtures/result_kind.h"
+#include "harness/blocked.h"
+#include "harness/result_kind.h"
 #include "ipc/unique_fd.h"
 
 namespace ipcconf {

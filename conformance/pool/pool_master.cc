@@ -14,9 +14,9 @@
 #include <sstream>
 #include <utility>
 
-#include "fixtures/blocked.h"
-#include "fixtures/proc.h"
-#include "fixtures/result_kind.h"
+#include "harness/blocked.h"
+#include "harness/proc.h"
+#include "harness/result_kind.h"
 
 namespace ipcconf {
 namespace {

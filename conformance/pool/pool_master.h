@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "fixtures/child.h"
+#include "harness/child.h"
 #include "ipc/pool/process_pool.h"
 #include "ipc/unique_fd.h"
 

@@ -18,8 +18,8 @@ def pool_conformance_test(name, impl, tags = [], **kwargs):
         deps = [
             ":catalog",
             impl,
-            "//fixtures:conformance_main",
-            "//fixtures:harness",
+            "//harness:conformance_main",
+            "//harness:harness",
             "//ipc",
             "//ipc/pool:process_pool_header",
             "@com_google_googletest//:gmock",

@@ -1,16 +1,16 @@
-// The pool tests grade a student's library: built against fixtures/student_libs/pool_correct
+// The pool tests grade a student's library: built against subjects/pool/pool_correct
 // they all pass; built against pool_leaking (workers keep earlier channels' write ends) the
 // write-end and shutdown tests fail for every N >= 2, and the failure names the worker, the
 // channel and the fd that make the forward shutdown loop wait forever. Built against
-// pool_broken, every pool assertion fails under some defect of pool_defects.txt, and a defect
+// pool_broken, every pool assertion fails under some defect of defects.txt, and a defect
 // name it does not know is refused.
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "fixtures/child.h"
-#include "fixtures/defect_runner.h"
+#include "harness/child.h"
+#include "harness/defect_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -77,7 +77,7 @@ TEST(StudentLibraries, LeakingLibraryFailsNamingWorkerChannelAndFd) {
 const char kBroken[] = "pool_test_student_broken";
 
 std::vector<DefectRow> PoolDefects() {
-  return ReadDefectTable("fixtures/student_libs/pool_broken/pool_defects.txt");
+  return ReadDefectTable("subjects/pool/pool_broken/defects.txt");
 }
 
 const TestTags& PoolTags() {
@@ -95,7 +95,7 @@ TEST_P(PoolDefect, BreaksItsAssertionsAndNoOther) {
   IPCCONF_EXPECT_NO_PROBLEMS(CheckDefect(
       row, PoolTags(),
       [&](const std::set<std::string>&) {
-        return RunPoolTests(kBroken, "Workers/*/N3", {"IPCCONF_POOL_BREAK=" + row.name});
+        return RunPoolTests(kBroken, "Workers/*/N3", {"IPCCONF_BREAK=" + row.name});
       },
       std::string(kBroken) + " under " + row.name, /*whole=*/true));
 }
@@ -107,18 +107,18 @@ TEST(PoolDefects, EveryCatalogAssertionHasADefectThatBreaksIt) {
   std::set<std::string> ids = CatalogIds("conformance/pool/assertions.catalog", "pool", &errors);
   ASSERT_TRUE(errors.empty()) << errors.front();
   ASSERT_GE(ids.size(), 15u) << "the pool catalog was not read";
-  // pool_defects.txt and the catalog must name the same assertions.
+  // defects.txt and the catalog must name the same assertions.
   IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(PoolDefects(), ids));
 }
 
 TEST(PoolDefects, UnknownDefectIsRefusedByName) {
   SubRunResult run = RunTestBinary({PoolBinary(kBroken), "--ipcconf_list"},
-                                   {"IPCCONF_POOL_BREAK=no_such_defect"}, kEventBound);
+                                   {"IPCCONF_BREAK=no_such_defect"}, kEventBound);
   // The pool lists what it knows: that must be exactly the defects of the file.
   std::set<std::string> in_table;
   for (const DefectRow& d : PoolDefects()) in_table.insert(d.name);
   IPCCONF_EXPECT_NO_PROBLEMS(
-      UnknownDefectProblems(run, "no_such_defect", in_table, "pool_broken", "pool_defects.txt"));
+      UnknownDefectProblems(run, "no_such_defect", in_table, "pool_broken", "defects.txt"));
 }
 
 TEST(PoolDefects, BrokenPoolWithoutADefectPasses) {

@@ -10,14 +10,14 @@
 #include <cstring>
 
 #include "conformance/sysv/sysv_kinds.h"
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/helper_program.h"
-#include "fixtures/pipe_kinds.h"
-#include "fixtures/result_kind.h"
-#include "fixtures/syscall.h"
-#include "fixtures/sysv_journal.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/helper_program.h"
+#include "harness/pipe_kinds.h"
+#include "harness/result_kind.h"
+#include "harness/syscall.h"
+#include "harness/sysv_journal.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "conformance/sysv/sysv_kinds.h"
-#include "fixtures/assertions.h"
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/syscall.h"
-#include "fixtures/sysv_journal.h"
+#include "harness/assertions.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/syscall.h"
+#include "harness/sysv_journal.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

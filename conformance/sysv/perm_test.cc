@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include "conformance/sysv/sysv_kinds.h"
-#include "fixtures/assertions.h"
-#include "fixtures/child.h"
-#include "fixtures/syscall.h"
+#include "harness/assertions.h"
+#include "harness/child.h"
+#include "harness/syscall.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -13,11 +13,11 @@
 #include <cstring>
 #include <optional>
 
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/leak_guard.h"
-#include "fixtures/proc.h"
-#include "fixtures/sysv_journal.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/leak_guard.h"
+#include "harness/proc.h"
+#include "harness/sysv_journal.h"
 
 namespace ipcconf {
 namespace {

@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "fixtures/child.h"
+#include "harness/child.h"
 #include "gtest/gtest.h"
 #include "ipc/sysv_handle.h"
 

@@ -7,9 +7,9 @@
 
 #include <string>
 
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/leak_guard.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/leak_guard.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/tests/ipc_testing.h"

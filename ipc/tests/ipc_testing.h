@@ -7,10 +7,10 @@
 #include <functional>
 #include <string>
 
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/leak_guard.h"
-#include "fixtures/syscall.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/leak_guard.h"
+#include "harness/syscall.h"
 #include "gtest/gtest.h"
 #include "ipc/error.h"
 #include "ipc/ipc_key.h"
@@ -41,7 +41,7 @@ inline ipc::IpcKey TestKey(int project_id = 1) {
 }
 
 // Polls `done` until it holds or kEventBound passes (for counts such as GETNCNT, which change
-// when another process starts waiting): fixtures/blocked.h's polling, no sleep of its own.
+// when another process starts waiting): harness/blocked.h's polling, no sleep of its own.
 inline bool PollUntil(const std::function<bool()>& done) { return ::ipcconf::PollUntil(done); }
 
 }  // namespace ipc_test

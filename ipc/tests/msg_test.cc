@@ -7,8 +7,8 @@
 #include <string>
 #include <utility>
 
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
 #include "gtest/gtest.h"
 #include "ipc/tests/ipc_testing.h"
 

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "fixtures/child.h"
-#include "fixtures/syscall.h"
+#include "harness/child.h"
+#include "harness/syscall.h"
 #include "gtest/gtest.h"
 
 namespace {

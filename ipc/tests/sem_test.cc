@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "fixtures/child.h"
+#include "harness/child.h"
 #include "gtest/gtest.h"
 #include "ipc/tests/ipc_testing.h"
 

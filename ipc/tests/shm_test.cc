@@ -6,7 +6,7 @@
 #include <cstring>
 #include <utility>
 
-#include "fixtures/child.h"
+#include "harness/child.h"
 #include "gtest/gtest.h"
 #include "ipc/tests/ipc_testing.h"
 

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "fixtures/leak_guard.h"
-#include "fixtures/sysv_journal.h"
+#include "harness/leak_guard.h"
+#include "harness/sysv_journal.h"
 #include "gtest/gtest.h"
 #include "ipc/ipc_key.h"
 #include "ipc/msg.h"

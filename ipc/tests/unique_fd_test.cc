@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "fixtures/syscall.h"
+#include "harness/syscall.h"
 #include "gtest/gtest.h"
 
 namespace {

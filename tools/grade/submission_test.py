@@ -29,7 +29,7 @@ class LabOfTheSubmission(Base):
 
     def test_two_labs(self):
         folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                              "fixtures", "submissions", "bad_two_labs")
+                              "subjects", "submissions", "bad_two_labs")
         if os.path.isdir(folder):
             with self.assertRaisesRegex(S.SubmissionError,
                                         r"sources of two labs \(fifo and shm\) and no grade\.toml"):

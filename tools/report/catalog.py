@@ -1,6 +1,6 @@
 """Reads the assertion catalogs (conformance/*/assertions.catalog).
 
-The format is the one fixtures/catalog.cc reads: blocks of `key: value` lines separated by blank
+The format is the one harness/catalog.cc reads: blocks of `key: value` lines separated by blank
 lines, `#` comment lines, indented lines continuing the previous value; keys id, area, profile,
 source, statement; profile is posix or linux.
 """

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from typing import List, Optional, Tuple
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
-# Result kinds beyond pass/fail (fixtures/result_kind.h): the facility is absent here, with the
+# Result kinds beyond pass/fail (harness/result_kind.h): the facility is absent here, with the
 # probe that showed it; the harness itself broke, so there is no verdict on the subject.
 UNSUPPORTED, BROKEN = "unsupported", "broken"
 # A facility the test relies on but does not check misbehaved: "blocked by" that assertion (the

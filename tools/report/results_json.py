@@ -1,5 +1,5 @@
 """Reads the JSON results a conformance binary writes with --ipcconf_results_json (the portable
-binary on a port; see fixtures/results_json.h). The file carries the catalog the binary was built
+binary on a port; see harness/results_json.h). The file carries the catalog the binary was built
 with, so it can be rendered on a host without the port's tree.
 """
 

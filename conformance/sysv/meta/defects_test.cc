@@ -1,5 +1,5 @@
 // Every System V assertion is seen to FAIL against a broken subject: sysv_test runs once per
-// defect of fixtures/broken/sysv_defects.txt with the broken libc preloaded, filtered to the
+// defect of subjects/sysv/defects.txt with the broken libc preloaded, filtered to the
 // tests of the ids that defect must break, and each of those ids must get a FAIL line. A
 // control run (shim loaded, no defect) must pass everything. Sub-runs are bounded: a defect
 // that makes a call block forever still ends as failed tests, never as a hung suite.
@@ -9,15 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "fixtures/child.h"
-#include "fixtures/defect_runner.h"
+#include "harness/child.h"
+#include "harness/defect_runner.h"
 #include "gtest/gtest.h"
 
 namespace ipcconf {
 namespace {
 
 constexpr Millis kRunBound{60000};
-const char kTable[] = "fixtures/broken/sysv_defects.txt";
+const char kTable[] = "subjects/sysv/defects.txt";
 
 std::string SysvTest() { return Runfile("conformance/sysv/sysv_test"); }
 
@@ -42,7 +42,7 @@ const std::map<std::string, SubRunResult>& AllRuns() {
     if (!filter.empty()) argv.push_back("--gtest_filter=" + filter);
     started.push_back(std::make_unique<SubRun>(
         argv,
-        std::vector<std::string>{"LD_PRELOAD=" + Runfile("fixtures/broken/libbroken_sysv.so"),
+        std::vector<std::string>{"LD_PRELOAD=" + Runfile("subjects/sysv/libbroken_sysv.so"),
                                  defect.empty() ? "IPCCONF_BREAK" : "IPCCONF_BREAK=" + defect}));
   }
   for (size_t i = 0; i < plan.size(); ++i) (*runs)[plan[i].first] = started[i]->Finish(kRunBound);
@@ -77,13 +77,13 @@ TEST(SysvDefects, UnknownDefectIsRefusedByName) {
   // A list with one unknown name is refused too, not run with the known ones.
   SubRunResult run = RunTestBinary(
       {SysvTest(), "--ipcconf_list"},
-      {"LD_PRELOAD=" + Runfile("fixtures/broken/libbroken_sysv.so"),
+      {"LD_PRELOAD=" + Runfile("subjects/sysv/libbroken_sysv.so"),
        "IPCCONF_BREAK=nowait_ignored,no_such_defect"},
       kEventBound);
   std::set<std::string> in_table;
   for (const DefectRow& d : ReadDefectTable(kTable)) in_table.insert(d.name);
   IPCCONF_EXPECT_NO_PROBLEMS(UnknownDefectProblems(run, "no_such_defect", in_table,
-                                                   "libbroken_sysv.so", "sysv_defects.txt"));
+                                                   "libbroken_sysv.so", "defects.txt"));
 }
 
 }  // namespace

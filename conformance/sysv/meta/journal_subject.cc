@@ -2,7 +2,7 @@
 // each kind (through the ipc library and the journaled raw calls) and waits to be killed.
 #include <unistd.h>
 
-#include "fixtures/sysv_journal.h"
+#include "harness/sysv_journal.h"
 #include "gtest/gtest.h"
 #include "ipc/shm.h"
 

@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "conformance/sysv/sysv_kinds.h"
-#include "fixtures/blocked.h"
-#include "fixtures/child.h"
-#include "fixtures/leak_guard.h"
-#include "fixtures/proc.h"
+#include "harness/blocked.h"
+#include "harness/child.h"
+#include "harness/leak_guard.h"
+#include "harness/proc.h"
 #include "gtest/gtest.h"
 
 namespace ipcconf {

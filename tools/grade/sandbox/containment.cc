@@ -20,7 +20,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "fixtures/proc.h"
+#include "harness/proc.h"
 
 namespace grade {
 namespace {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "fixtures/proc.h"
+#include "harness/proc.h"
 #include "tools/grade/sandbox/json.h"
 #include "tools/grade/sandbox/stage.h"
 

@@ -20,7 +20,7 @@
 #include <set>
 #include <sstream>
 
-#include "fixtures/proc.h"
+#include "harness/proc.h"
 #include "tools/grade/sandbox/json.h"
 
 namespace grade {

@@ -1,0 +1,36 @@
+// The assertion catalog: what POSIX, the Linux man pages and the course say must happen.
+// Each area's catalog is a text file of blocks ("key: value" lines, blank line between blocks)
+// compiled into the test binary, so a binary carries the statements it checks.
+#ifndef IPCCONF_HARNESS_CATALOG_H_
+#define IPCCONF_HARNESS_CATALOG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ipcconf {
+
+struct Assertion {
+  std::string id;         // PIPE.CASE.EMPTY_BLOCKS_READER
+  std::string area;       // pipe
+  std::string profile;    // posix | linux
+  std::string source;     // POSIX clause, man page section, or course case
+  std::string statement;  // one sentence
+};
+
+// Parses catalog text. Problems (missing keys, duplicate ids, bad profile) go to `errors`, each
+// naming the line.
+std::vector<Assertion> ParseCatalog(const std::string& text, const std::string& origin,
+                                    std::vector<std::string>* errors);
+
+// All assertions linked into this binary, by id.
+const std::map<std::string, Assertion>& Catalog();
+// Problems found while loading the linked catalogs.
+const std::vector<std::string>& CatalogErrors();
+
+// Called by the generated registration code of each catalog file.
+bool RegisterCatalogText(const char* origin, const char* text);
+
+}  // namespace ipcconf
+
+#endif  // IPCCONF_HARNESS_CATALOG_H_
