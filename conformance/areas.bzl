@@ -6,6 +6,7 @@ the reports pick up).
 """
 
 load("//harness:catalog.bzl", "assertion_catalog")
+load("//harness:meta_test.bzl", "defects_meta_test")
 
 CONFORMANCE_AREAS = [
     "pipe",
@@ -13,9 +14,21 @@ CONFORMANCE_AREAS = [
     "sysv",
 ]
 
-def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_count = 2, tags = []):
+def conformance_area(
+        area,
+        srcs,
+        deps = [],
+        data = [],
+        size = "medium",
+        shard_count = 2,
+        tags = [],
+        precision_over_area = True,
+        min_control_cases = 1,
+        control_skips_allowed = True):
     """An area's catalog, its tests as a library (for the portable binary), its cc_test
-    (AREA_test, sharded over both cores) and its catalog check.
+    (AREA_test, sharded over both cores), its catalog check, and its defects meta-test
+    (defects_test) against the broken subject //subjects/AREA:libbroken_AREA.so and its table
+    //subjects/AREA:defects.txt.
 
     Args:
       area: the area's name, as in its catalog and in CONFORMANCE_AREAS.
@@ -67,4 +80,18 @@ def conformance_area(area, srcs, deps = [], data = [], size = "medium", shard_co
             area,
         ],
         data = [":%s_test" % area],
+    )
+
+    defects_meta_test(
+        name = "defects_test",
+        area = area,
+        binary = ":%s_test" % area,
+        subject = "libbroken_%s.so" % area,
+        preload = "//subjects/%s:libbroken_%s.so" % (area, area),
+        table = "//subjects/%s:defects.txt" % area,
+        catalog = "assertions.catalog",
+        precision_over_area = precision_over_area,
+        min_control_cases = min_control_cases,
+        control_skips_allowed = control_skips_allowed,
+        tags = tags,
     )

@@ -1,9 +1,8 @@
 // The pool tests grade a student's library: built against subjects/pool/pool_correct
 // they all pass; built against pool_leaking (workers keep earlier channels' write ends) the
 // write-end and shutdown tests fail for every N >= 2, and the failure names the worker, the
-// channel and the fd that make the forward shutdown loop wait forever. Built against
-// pool_broken, every pool assertion fails under some defect of defects.txt, and a defect
-// name it does not know is refused.
+// channel and the fd that make the forward shutdown loop wait forever. (Built against
+// pool_broken, each defect of its defects.txt breaks exactly its assertions: :defects_test.)
 #include <regex>
 #include <set>
 #include <string>
@@ -70,61 +69,6 @@ TEST(StudentLibraries, LeakingLibraryFailsNamingWorkerChannelAndFd) {
           << " must not fail for a pool whose only defect is leaked write ends: " << result.message;
     }
   }
-}
-
-// --- every assertion fails against some defect of the broken pool ------------------------------
-
-const char kBroken[] = "pool_test_student_broken";
-
-std::vector<DefectRow> PoolDefects() {
-  return ReadDefectTable("subjects/pool/pool_broken/defects.txt");
-}
-
-const TestTags& PoolTags() {
-  static const auto* tags = new TestTags(ListTags(PoolBinary(kBroken)));
-  return *tags;
-}
-
-class PoolDefect : public ::testing::TestWithParam<DefectRow> {};
-
-// Three workers show every defect (a worker with an earlier one, and one after the middle).
-// Every test of the area runs (its three-worker instance): the defect's ids must fail, and
-// nothing else may fail or be blocked by an id the row does not list.
-TEST_P(PoolDefect, BreaksItsAssertionsAndNoOther) {
-  const DefectRow& row = GetParam();
-  IPCCONF_EXPECT_NO_PROBLEMS(CheckDefect(
-      row, PoolTags(),
-      [&](const std::set<std::string>&) {
-        return RunPoolTests(kBroken, "Workers/*/N3", {"IPCCONF_BREAK=" + row.name});
-      },
-      std::string(kBroken) + " under " + row.name, /*whole=*/true));
-}
-
-INSTANTIATE_TEST_SUITE_P(Table, PoolDefect, ::testing::ValuesIn(PoolDefects()), DefectParamName);
-
-TEST(PoolDefects, EveryCatalogAssertionHasADefectThatBreaksIt) {
-  std::vector<std::string> errors;
-  std::set<std::string> ids = CatalogIds("conformance/pool/assertions.catalog", "pool", &errors);
-  ASSERT_TRUE(errors.empty()) << errors.front();
-  ASSERT_GE(ids.size(), 15u) << "the pool catalog was not read";
-  // defects.txt and the catalog must name the same assertions.
-  IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(PoolDefects(), ids));
-}
-
-TEST(PoolDefects, UnknownDefectIsRefusedByName) {
-  SubRunResult run = RunTestBinary({PoolBinary(kBroken), "--ipcconf_list"},
-                                   {"IPCCONF_BREAK=no_such_defect"}, kEventBound);
-  // The pool lists what it knows: that must be exactly the defects of the file.
-  std::set<std::string> in_table;
-  for (const DefectRow& d : PoolDefects()) in_table.insert(d.name);
-  IPCCONF_EXPECT_NO_PROBLEMS(
-      UnknownDefectProblems(run, "no_such_defect", in_table, "pool_broken", "defects.txt"));
-}
-
-TEST(PoolDefects, BrokenPoolWithoutADefectPasses) {
-  IPCCONF_EXPECT_NO_PROBLEMS(ControlRunProblems(RunPoolTests(kBroken, "*"), 40,
-                                                /*skips_allowed=*/false,
-                                                "the broken pool, no defect"));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // A deliberately broken System V IPC, preloaded (LD_PRELOAD=libbroken_sysv.so) under the
-// conformance tests to prove each assertion can fail. IPCCONF_BREAK names the defects to turn
-// on (comma- or space-separated); defects.txt says which assertions each one breaks.
+// conformance tests to prove each assertion can fail. IPCCONF_BREAK names the one defect to
+// turn on; defects.txt says which assertions each one breaks.
 // Without IPCCONF_BREAK every call goes straight to libc.
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -18,89 +18,60 @@
 #include <cerrno>
 #include <climits>
 
+#include "harness/defect_choice.h"
+
 namespace {
 
+// Every defect this library knows (X(EnumName, defect_name)); defects.txt must list exactly
+// these (the meta-test checks it). One at a time; an unknown name is refused at load, before
+// main (harness/defect_choice.h): a typo must never make a broken subject look correct.
+#define SYSV_DEFECTS(X) \
+  X(AlwaysCreate, always_create) \
+  X(AlwaysNoerror, always_noerror) \
+  X(CreatNeedsExcl, creat_needs_excl) \
+  X(CreatReplaces, creat_replaces) \
+  X(ExclAlwaysEexist, excl_always_eexist) \
+  X(ExclIgnored, excl_ignored) \
+  X(ExclMeansCreat, excl_means_creat) \
+  X(FtokIgnoresId, ftok_ignores_id) \
+  X(FtokNoStat, ftok_no_stat) \
+  X(FtokUnstable, ftok_unstable) \
+  X(ModeIgnored, mode_ignored) \
+  X(MsgBodyGarbled, msg_body_garbled) \
+  X(MsgLost, msg_lost) \
+  X(MsgTypeIgnored, msg_type_ignored) \
+  X(MsgTypeZeroLowest, msg_type_zero_lowest) \
+  X(NeverBlocks, never_blocks) \
+  X(NoerrorIgnored, noerror_ignored) \
+  X(NowaitIgnored, nowait_ignored) \
+  X(PNoop, p_noop) \
+  X(PrivateShared, private_shared) \
+  X(RdonlyBlank, rdonly_blank) \
+  X(RdonlyIgnored, rdonly_ignored) \
+  X(RmidAtExit, rmid_at_exit) \
+  X(RmidIgnored, rmid_ignored) \
+  X(SemctlGetLies, semctl_get_lies) \
+  X(SemopSplit, semop_split) \
+  X(SemvmxClamped, semvmx_clamped) \
+  X(SetIgnored, set_ignored) \
+  X(ShmGarbage, shm_garbage) \
+  X(ShmUnalignedEnd, shm_unaligned_end) \
+  X(ShmatHangs, shmat_hangs) \
+  X(ShmatPrivateCopy, shmat_private_copy) \
+  X(SizeUnchecked, size_unchecked) \
+  X(StatLies, stat_lies) \
+  X(TimeoutIgnored, timeout_ignored) \
+  X(UndoIgnored, undo_ignored) \
+  X(VDoubles, v_doubles) \
+  X(VLost, v_lost) \
+  X(ZeroOpSkipped, zero_op_skipped)
+IPCCONF_DEFINE_DEFECTS(SYSV_DEFECTS, "IPCCONF_BREAK", "libbroken_sysv.so")
+
+// Whether the chosen defect is `defect` (a name of the list above).
 bool Broken(const char* defect) {
-  const char* all = getenv("IPCCONF_BREAK");
-  if (!all) return false;
-  size_t n = strlen(defect);
-  for (const char* p = strstr(all, defect); p; p = strstr(p + 1, defect)) {
-    bool starts = p == all || p[-1] == ',' || p[-1] == ' ';
-    bool ends = p[n] == '\0' || p[n] == ',' || p[n] == ' ';
-    if (starts && ends) return true;
-  }
-  return false;
-}
-
-// Every defect this library knows; defects.txt must list exactly these (defects_test).
-const char* const kKnownDefects[] = {
-    "always_create",
-    "always_noerror",
-    "creat_needs_excl",
-    "creat_replaces",
-    "excl_always_eexist",
-    "excl_ignored",
-    "excl_means_creat",
-    "ftok_ignores_id",
-    "ftok_no_stat",
-    "ftok_unstable",
-    "mode_ignored",
-    "msg_body_garbled",
-    "msg_lost",
-    "msg_type_ignored",
-    "msg_type_zero_lowest",
-    "never_blocks",
-    "noerror_ignored",
-    "nowait_ignored",
-    "p_noop",
-    "private_shared",
-    "rdonly_blank",
-    "rdonly_ignored",
-    "rmid_at_exit",
-    "rmid_ignored",
-    "semctl_get_lies",
-    "semop_split",
-    "semvmx_clamped",
-    "set_ignored",
-    "shm_garbage",
-    "shm_unaligned_end",
-    "shmat_hangs",
-    "shmat_private_copy",
-    "size_unchecked",
-    "stat_lies",
-    "timeout_ignored",
-    "undo_ignored",
-    "v_doubles",
-    "v_lost",
-    "zero_op_skipped",
-};
-
-// A name this library does not know is refused at load time, never taken as "no defect": a typo
-// would otherwise make a broken subject look correct.
-__attribute__((constructor)) void RefuseUnknownDefects() {
-  const char* all = getenv("IPCCONF_BREAK");
-  if (!all) return;
-  const char* p = all;
-  while (*p) {
-    size_t n = strcspn(p, ", ");
-    bool known = n == 0;
-    for (const char* k : kKnownDefects) known = known || (strlen(k) == n && strncmp(k, p, n) == 0);
-    if (!known) {
-      char msg[4096];
-      int len =
-          snprintf(msg, sizeof msg,
-                   "libbroken_sysv: IPCCONF_BREAK names unknown defect '%.*s'; known defects:",
-                   static_cast<int>(n), p);
-      for (const char* k : kKnownDefects) {
-        len += snprintf(msg + len, sizeof msg - static_cast<size_t>(len), " %s", k);
-      }
-      msg[len++] = '\n';
-      write(2, msg, static_cast<size_t>(len));
-      _exit(2);
-    }
-    p += n;
-    while (*p == ',' || *p == ' ') ++p;
-  }
+  Defect chosen = ChosenDefect();
+  return chosen != Defect::kNone &&
+         strcmp(kDefectNames[static_cast<int>(chosen) - 1], defect) == 0;
 }
 
 template <typename F>

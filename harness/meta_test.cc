@@ -1,0 +1,180 @@
+// The defects meta-test of every area (see meta_test.h); the area's configuration is generated
+// by harness/meta_test.bzl. All sub-runs start at the first test that needs one, a few at a
+// time (most of a broken run is waiting on bounds, not on the CPU), each bounded.
+#include "harness/meta_test.h"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/child.h"
+#include "harness/defect_runner.h"
+#include "gtest/gtest.h"
+
+namespace ipcconf {
+namespace {
+
+// Sub-runs in flight at once.
+constexpr size_t kInFlight = 4;
+// A sub-run whose output stops growing this long is hung: under a broken subject one test may
+// run into a few of its kEventBound waits, not into this many.
+constexpr Millis kStallWindow = 6 * kEventBound;
+
+const MetaTestConfig& Config() {
+  static const auto* config = new MetaTestConfig(MetaTest());
+  return *config;
+}
+
+std::string Binary() { return Runfile(Config().binary); }
+
+const std::vector<DefectRow>& Table() {
+  static const auto* table = new std::vector<DefectRow>(ReadDefectTable(Config().table));
+  return *table;
+}
+
+const TestTags& Tags() {
+  static const auto* tags = new TestTags(ListTags(Binary()));
+  return *tags;
+}
+
+// "Prefix/Suite.Name/param" -> "Suite.Name", the key of TestTags.
+std::string TestOf(const std::string& instance) {
+  size_t dot = instance.find('.');
+  size_t slash_before = instance.rfind('/', dot);
+  size_t slash_after = instance.find('/', dot);
+  size_t from = slash_before == std::string::npos ? 0 : slash_before + 1;
+  return instance.substr(from, slash_after == std::string::npos ? std::string::npos
+                                                                 : slash_after - from);
+}
+
+// Every test instance of the binary within the universe, in the binary's order ("" when the
+// listing failed: the runs then select by pattern and the verdicts say what is missing).
+const std::vector<std::string>& Instances() {
+  static const auto* instances = [] {
+    auto* out = new std::vector<std::string>();
+    std::vector<std::string> argv = {Binary(), "--gtest_list_tests"};
+    if (!Config().universe.empty()) argv.push_back("--gtest_filter=" + Config().universe);
+    SubRunResult list = RunTestBinary(argv, {}, kEventBound);
+    std::istringstream in(list.output);
+    std::string suite;
+    for (std::string line; std::getline(in, line);) {
+      std::string word = line.substr(0, line.find("  #", 2));
+      while (!word.empty() && word.back() == ' ') word.pop_back();
+      if (line.rfind("  ", 0) == 0) {
+        if (!suite.empty()) out->push_back(suite + word.substr(2));
+      } else if (!word.empty() && word.back() == '.') {
+        suite = word;
+      }
+    }
+    return out;
+  }();
+  return *instances;
+}
+
+// What a row's run selects: every instance of the tests of its ids, and (precision over the
+// area) the first instance of every other test. "" selects the whole universe.
+std::string RowFilter(const DefectRow& row) {
+  if (row.legal) return Config().universe;
+  std::set<std::string> own = Tags().TestsChecking(row.ids);
+  if (Instances().empty()) return FilterFor(own);
+  std::set<std::string> seen;
+  std::string filter;
+  for (const std::string& instance : Instances()) {
+    std::string test = TestOf(instance);
+    bool first = seen.insert(test).second;
+    if (own.count(test) || (first && Config().precision_over_area)) {
+      filter += (filter.empty() ? "" : ":") + instance;
+    }
+  }
+  return filter;
+}
+
+std::vector<std::string> Env(const std::string& defect) {
+  std::vector<std::string> env;
+  if (!Config().preload.empty()) env.push_back("LD_PRELOAD=" + Runfile(Config().preload));
+  env.push_back(defect.empty() ? "IPCCONF_BREAK" : "IPCCONF_BREAK=" + defect);
+  return env;
+}
+
+std::string Subject(const std::string& defect) {
+  std::string binary = Config().binary.substr(Config().binary.rfind('/') + 1);
+  return defect.empty() ? binary + " under " + Config().subject + " without IPCCONF_BREAK"
+                        : binary + " under IPCCONF_BREAK=" + defect;
+}
+
+// Every run of this meta-test, by defect ("" for the run without one), computed once.
+const std::map<std::string, SubRunResult>& Runs() {
+  static auto* runs = new std::map<std::string, SubRunResult>();
+  static bool done = false;
+  if (done) return *runs;
+  done = true;
+  std::vector<std::pair<std::string, std::string>> plan = {{"", Config().universe}};
+  for (const DefectRow& row : Table()) {
+    if (row.error.empty() && Tags().error.empty()) plan.push_back({row.name, RowFilter(row)});
+  }
+  std::deque<std::pair<std::string, std::unique_ptr<SubRun>>> in_flight;
+  auto finish_oldest = [&] {
+    auto& [defect, run] = in_flight.front();
+    (*runs)[defect] = run->Finish(Millis(30000) + 2 * kEventBound * Instances().size(),
+                                  kStallWindow);
+    in_flight.pop_front();
+  };
+  for (const auto& [defect, filter] : plan) {
+    if (in_flight.size() == kInFlight) finish_oldest();
+    std::vector<std::string> argv = {Binary()};
+    if (!filter.empty()) argv.push_back("--gtest_filter=" + filter);
+    in_flight.emplace_back(defect, std::make_unique<SubRun>(argv, Env(defect)));
+  }
+  while (!in_flight.empty()) finish_oldest();
+  return *runs;
+}
+
+class Defect : public ::testing::TestWithParam<DefectRow> {};
+
+// Its ids fail; every other test passes or is blocked by one of its ids. A legal variant breaks
+// no posix-profile id.
+TEST_P(Defect, BreaksItsAssertionsAndNoOther) {
+  const DefectRow& row = GetParam();
+  if (row.legal) {
+    std::vector<std::string> errors;
+    auto profiles = CatalogProfiles(Config().catalog, &errors);
+    ASSERT_TRUE(errors.empty()) << errors.front();
+    IPCCONF_EXPECT_NO_PROBLEMS(
+        LegalVariantProblems(row, Runs().at(row.name), profiles, Subject(row.name)));
+    return;
+  }
+  IPCCONF_EXPECT_NO_PROBLEMS(CheckDefect(
+      row, Tags(), [&](const std::set<std::string>&) { return Runs().at(row.name); },
+      Subject(row.name), /*whole=*/true));
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, Defect, ::testing::ValuesIn(Table()), DefectParamName);
+
+TEST(Defects, EveryAssertionIsBrokenBySomeDefect) {
+  std::vector<std::string> errors;
+  std::set<std::string> ids = CatalogIds(Config().catalog, Config().area, &errors);
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  IPCCONF_EXPECT_NO_PROBLEMS(CoverageProblems(Table(), ids));
+}
+
+TEST(Defects, SubjectWithoutADefectChangesNothing) {
+  IPCCONF_EXPECT_NO_PROBLEMS(ControlRunProblems(Runs().at(""), Config().min_control_cases,
+                                                Config().control_skips_allowed, Subject("")));
+}
+
+TEST(Defects, UnknownDefectIsRefusedByName) {
+  SubRunResult run = RunTestBinary({Binary(), "--ipcconf_list"}, Env("no_such_defect"),
+                                   kEventBound);
+  // The subject lists what it knows: exactly the defects of the table.
+  std::set<std::string> in_table;
+  for (const DefectRow& row : Table()) in_table.insert(row.name);
+  IPCCONF_EXPECT_NO_PROBLEMS(UnknownDefectProblems(run, "no_such_defect", in_table,
+                                                   Config().subject, "defects.txt"));
+}
+
+}  // namespace
+}  // namespace ipcconf
