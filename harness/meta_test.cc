@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "harness/child.h"
 #include "harness/defect_runner.h"
-#include "gtest/gtest.h"
 
 namespace ipcconf {
 namespace {
@@ -47,8 +47,8 @@ std::string TestOf(const std::string& instance) {
   size_t slash_before = instance.rfind('/', dot);
   size_t slash_after = instance.find('/', dot);
   size_t from = slash_before == std::string::npos ? 0 : slash_before + 1;
-  return instance.substr(from, slash_after == std::string::npos ? std::string::npos
-                                                                 : slash_after - from);
+  return instance.substr(from,
+                         slash_after == std::string::npos ? std::string::npos : slash_after - from);
 }
 
 // Every test instance of the binary within the universe, in the binary's order ("" when the
@@ -119,8 +119,8 @@ const std::map<std::string, SubRunResult>& Runs() {
   std::deque<std::pair<std::string, std::unique_ptr<SubRun>>> in_flight;
   auto finish_oldest = [&] {
     auto& [defect, run] = in_flight.front();
-    (*runs)[defect] = run->Finish(Millis(30000) + 2 * kEventBound * Instances().size(),
-                                  kStallWindow);
+    (*runs)[defect] =
+        run->Finish(Millis(30000) + 2 * kEventBound * Instances().size(), kStallWindow);
     in_flight.pop_front();
   };
   for (const auto& [defect, filter] : plan) {
@@ -167,13 +167,13 @@ TEST(Defects, SubjectWithoutADefectChangesNothing) {
 }
 
 TEST(Defects, UnknownDefectIsRefusedByName) {
-  SubRunResult run = RunTestBinary({Binary(), "--ipcconf_list"}, Env("no_such_defect"),
-                                   kEventBound);
+  SubRunResult run =
+      RunTestBinary({Binary(), "--ipcconf_list"}, Env("no_such_defect"), kEventBound);
   // The subject lists what it knows: exactly the defects of the table.
   std::set<std::string> in_table;
   for (const DefectRow& row : Table()) in_table.insert(row.name);
-  IPCCONF_EXPECT_NO_PROBLEMS(UnknownDefectProblems(run, "no_such_defect", in_table,
-                                                   Config().subject, "defects.txt"));
+  IPCCONF_EXPECT_NO_PROBLEMS(
+      UnknownDefectProblems(run, "no_such_defect", in_table, Config().subject, "defects.txt"));
 }
 
 }  // namespace

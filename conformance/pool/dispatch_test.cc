@@ -4,17 +4,16 @@
 #include <vector>
 
 #include "conformance/pool/pool_fixture.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "harness/assertions.h"
 #include "harness/blocked.h"
 #include "harness/result_kind.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 
 namespace ipcconf {
 namespace {
 
 class PoolDispatch : public PoolTest {};
-
 
 IPC_TEST_P(PoolDispatch, DispatchGoesRoundRobin, "POOL.DISPATCH.ROUND_ROBIN") {
   PoolMaster pool(workers());
@@ -25,20 +24,35 @@ IPC_TEST_P(PoolDispatch, DispatchGoesRoundRobin, "POOL.DISPATCH.ROUND_ROBIN") {
   ASSERT_TRUE(deliveries) << pool.failure();
   ASSERT_EQ(deliveries->size(), codes.size());
   std::vector<std::vector<ipc::TaskCode>> expected(workers());
+  std::vector<std::string> misrouted;
   for (size_t k = 0; k < codes.size(); ++k) {
-    EXPECT_EQ((*deliveries)[k].channel, k % workers()) << "dispatch number " << k;
-    EXPECT_EQ((*deliveries)[k].error, 0) << "dispatch number " << k;
+    const ipc::Delivery& d = (*deliveries)[k];
+    if (d.channel != k % workers() || d.error != 0) {
+      misrouted.push_back("code number " + std::to_string(k) + " went to channel " +
+                          std::to_string(d.channel) + (d.error ? " with an error" : "") + ", not " +
+                          std::to_string(k % workers()));
+    }
     expected[k % workers()].push_back(codes[k]);
   }
+  if (!misrouted.empty())
+    ADD_FAILURE() << "Dispatch() must send its k-th code (from 0) to channel k mod " << workers()
+                  << ", without error; it did not for " << BoundedList(misrouted, codes.size());
   std::vector<std::string> strangers;
   auto ran = CodesByChannel(pool, pool.ReadRecords(codes.size()), &strangers);
   EXPECT_THAT(strangers, ::testing::IsEmpty());
   if (RanSomeTwice(pool, ran, expected)) return;
+  std::vector<std::string> wrong_share;
   for (int i = 0; i < workers(); ++i) {
-    EXPECT_EQ(ran[i].size(), expected[i].size())
-        << WorkerName(pool.channels()[i]) << " must run every " << workers()
-        << "th task, starting with task " << i;
+    if (ran[i].size() != expected[i].size()) {
+      wrong_share.push_back(WorkerName(pool.channels()[i]) + " ran " +
+                            std::to_string(ran[i].size()) + " tasks, not " +
+                            std::to_string(expected[i].size()));
+    }
   }
+  if (!wrong_share.empty())
+    ADD_FAILURE() << "with round robin each worker runs " << EveryNthTask(workers())
+                  << " (worker i from task i on); workers that did not: "
+                  << BoundedList(wrong_share, workers());
 }
 
 IPC_TEST_P(PoolDispatch, EachTaskRunsOnceInItsWorkerInOrder, "POOL.DISPATCH.RUNS_ONCE_IN_ORDER") {
@@ -57,18 +71,24 @@ IPC_TEST_P(PoolDispatch, EachTaskRunsOnceInItsWorkerInOrder, "POOL.DISPATCH.RUNS
   auto ran = CodesByChannel(pool, pool.ReadRecords(static_cast<size_t>(per_worker) * workers()),
                             &strangers);
   EXPECT_THAT(strangers, ::testing::IsEmpty());
-  for (int i = 0; i < workers(); ++i) {
-    EXPECT_EQ(ran[i], sent[i]) << WorkerName(pool.channels()[i])
-                               << " must run the codes sent to it, each once, in order";
-  }
+  std::vector<std::string> out_of_order = RanOtherwise(pool, ran, sent);
+  if (!out_of_order.empty())
+    ADD_FAILURE()
+        << "each worker must run the codes sent to it, each once, in order; workers that did not: "
+        << BoundedList(out_of_order, workers());
   ShutdownResult shutdown = pool.Shutdown();
   if (ShutdownDidNotFinish(shutdown)) return;
   std::vector<std::string> late_strangers;
   auto extra = CodesByChannel(pool, pool.DrainRecords(), &late_strangers);
+  std::vector<std::string> ran_more;
   for (int i = 0; i < workers(); ++i) {
-    EXPECT_THAT(extra[i], ::testing::IsEmpty())
-        << WorkerName(pool.channels()[i]) << " ran tasks nobody sent it, or ran some twice";
+    if (!extra[i].empty()) {
+      ran_more.push_back(WorkerName(pool.channels()[i]) + " also ran " + CodesText(extra[i]));
+    }
   }
+  if (!ran_more.empty())
+    ADD_FAILURE() << "workers ran tasks nobody sent them, or ran some twice: "
+                  << BoundedList(ran_more, workers());
   EXPECT_THAT(late_strangers, ::testing::IsEmpty());
   EXPECT_TRUE(ExitedWith(pool.Exit(), 0));
 }
@@ -96,10 +116,11 @@ IPC_TEST_P(PoolDispatch, BurstOfCodesArrivesWhole, "POOL.DISPATCH.CODES_WHOLE") 
   auto ran = CodesByChannel(pool, pool.ReadRecords(codes.size()), &strangers);
   EXPECT_THAT(strangers, ::testing::IsEmpty());
   if (RanSomeTwice(pool, ran, expected)) return;
-  for (int i = 0; i < workers(); ++i) {
-    EXPECT_EQ(ran[i], expected[i]) << WorkerName(pool.channels()[i])
-                                   << ": a missing code was torn (it became an unknown code)";
-  }
+  std::vector<std::string> torn = RanOtherwise(pool, ran, expected);
+  if (!torn.empty())
+    ADD_FAILURE() << "a code missing from what a worker ran was torn (it became an "
+                     "unknown code); workers whose codes did not arrive whole: "
+                  << BoundedList(torn, workers());
   // Once the workers are gone, everything they read has been handled: a torn, split or padded
   // code shows up as an unknown one. (Shutting down is another assertion's.)
   ShutdownResult shutdown = pool.Shutdown();
@@ -126,10 +147,10 @@ IPC_TEST_P(PoolDispatch, UnknownCodeIsReportedAndWorkerGoesOn, "POOL.TASK.UNKNOW
   for (int i = 0; i < workers(); ++i) {
     if (err.find(reports[i]) == std::string::npos) silent.push_back(WorkerName(pool.channels()[i]));
   }
-  ASSERT_THAT(silent, ::testing::IsEmpty())
-      << "each worker must report the unknown code on standard error, as \"" << reports[0]
-      << "\"; standard error was:\n"
-      << err;
+  if (!silent.empty())
+    FAIL() << "each worker must report the unknown code on standard error, as \"" << reports[0]
+           << "\"; silent: " << BoundedList(silent, workers()) << "\nstandard error began with:\n"
+           << err.substr(0, 2000);
   for (const ChannelView& c : pool.channels()) {
     ASSERT_TRUE(WaitUntilBlocked(c.pid))
         << WorkerName(c) << " must go on after an unknown code, waiting for the next one";
@@ -143,10 +164,11 @@ IPC_TEST_P(PoolDispatch, UnknownCodeIsReportedAndWorkerGoesOn, "POOL.TASK.UNKNOW
   std::vector<std::vector<ipc::TaskCode>> sent;
   for (int i = 0; i < workers(); ++i) sent.push_back({TaskCode(i % kTaskCount)});
   if (RanSomeTwice(pool, ran, sent)) return;
-  for (int i = 0; i < workers(); ++i) {
-    EXPECT_EQ(ran[i], sent[i])
-        << WorkerName(pool.channels()[i]) << " must go on after an unknown code";
-  }
+  std::vector<std::string> stopped = RanOtherwise(pool, ran, sent);
+  if (!stopped.empty())
+    ADD_FAILURE() << "each worker must go on after an unknown code; workers that "
+                     "did not: "
+                  << BoundedList(stopped, workers());
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, PoolDispatch, ::testing::ValuesIn(kPoolSizes), PoolSizeName);

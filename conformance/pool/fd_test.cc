@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "conformance/pool/pool_fixture.h"
+#include "gtest/gtest.h"
 #include "harness/assertions.h"
 #include "harness/blocked.h"
 #include "harness/proc.h"
-#include "gtest/gtest.h"
 
 namespace ipcconf {
 namespace {
@@ -21,21 +21,30 @@ IPC_TEST_P(PoolFds, WorkerStdinIsItsOwnReadEnd, "POOL.WORKER.STDIN_IS_OWN_READ_E
   PoolMaster pool(workers());
   ASSERT_EQ(pool.failure(), "");
   ASSERT_TRUE(SettleWorkers(pool));
+  std::vector<std::string> wrong;  // bounded in the message: 64 workers may all be wrong
   for (const ChannelView& c : pool.channels()) {
     FdTable fds = ReadFdTable(c.pid);
     std::optional<int> flags = ReadFdFlags(c.pid, 0);
-    EXPECT_EQ(fds.count(0) ? fds[0] : "nothing", c.pipe)
-        << WorkerName(c) << ": fd 0 must be the read end of " << c.name << " (dup2'ed onto "
-        << "standard input)";
-    EXPECT_TRUE(flags && (*flags & O_ACCMODE) == O_RDONLY)
-        << WorkerName(c) << ": fd 0 must be open O_RDONLY (the read end), flags are "
-        << (flags ? std::to_string(*flags) : "unreadable");
+    std::string fd0 = fds.count(0) ? fds[0] : "nothing";
+    if (fd0 != c.pipe) {
+      wrong.push_back(WorkerName(c) + ": fd 0 is " + fd0 + ", not the read end of " + c.name +
+                      " (" + c.pipe + ", dup2'ed onto standard input)");
+    } else if (!flags || (*flags & O_ACCMODE) != O_RDONLY) {
+      wrong.push_back(WorkerName(c) + ": fd 0 must be open O_RDONLY (the read end), flags are " +
+                      (flags ? std::to_string(*flags) : "unreadable"));
+    }
     for (const auto& [fd, target] : fds) {
-      EXPECT_TRUE(fd == 0 || target != c.pipe)
-          << WorkerName(c) << " still holds its own channel's pipe on fd " << fd
-          << " besides fd 0: the original fd must be closed after dup2";
+      if (fd != 0 && target == c.pipe) {
+        wrong.push_back(WorkerName(c) + " still holds its own channel's pipe on fd " +
+                        std::to_string(fd) +
+                        " besides fd 0: the original fd must be closed "
+                        "after dup2");
+      }
     }
   }
+  if (!wrong.empty())
+    ADD_FAILURE() << "workers whose standard input is not their own read end alone: "
+                  << BoundedList(wrong, pool.channels().size());
 }
 
 IPC_TEST_P(PoolFds, NoWorkerHoldsAnotherChannelsEnd, "POOL.WORKER.NO_FOREIGN_END") {
@@ -43,7 +52,7 @@ IPC_TEST_P(PoolFds, NoWorkerHoldsAnotherChannelsEnd, "POOL.WORKER.NO_FOREIGN_END
   ASSERT_EQ(pool.failure(), "");
   ASSERT_TRUE(SettleWorkers(pool));
   std::vector<std::string> foreign = ForeignPoolEnds(pool.channels());
-  EXPECT_TRUE(foreign.empty()) << Lines(foreign);
+  if (!foreign.empty()) ADD_FAILURE() << Lines(foreign);
 }
 
 IPC_TEST_P(PoolFds, MasterHoldsExactlyTheWriteEnds, "POOL.MASTER.WRITE_ENDS_ONLY") {
@@ -51,20 +60,29 @@ IPC_TEST_P(PoolFds, MasterHoldsExactlyTheWriteEnds, "POOL.MASTER.WRITE_ENDS_ONLY
   ASSERT_EQ(pool.failure(), "");
   ASSERT_TRUE(SettleWorkers(pool));
   FdTable fds = ReadFdTable(pool.pid());
+  std::vector<std::string> wrong;  // bounded in the message: 64 channels may all be wrong
   for (const ChannelView& c : pool.channels()) {
     std::vector<int> held;
     for (const auto& [fd, target] : fds) {
       if (target == c.pipe) held.push_back(fd);
     }
-    EXPECT_EQ(held, std::vector<int>{c.write_fd})
-        << "the master " << pool.pid() << " must hold " << c.name << "'s pipe on exactly its "
-        << "write_fd " << c.write_fd << " (a second fd would hide end-of-file or EPIPE)";
     std::optional<int> flags = ReadFdFlags(pool.pid(), c.write_fd);
-    EXPECT_TRUE(flags && (*flags & O_ACCMODE) == O_WRONLY)
-        << "the master's fd " << c.write_fd << " for " << c.name
-        << " must be the write end (O_WRONLY); flags "
-        << (flags ? std::to_string(*flags) : "unreadable");
+    if (held != std::vector<int>{c.write_fd}) {
+      std::string fds_held;
+      for (int fd : held) fds_held += (fds_held.empty() ? "" : ", ") + std::to_string(fd);
+      wrong.push_back(c.name + "'s pipe is held on fd(s) [" + fds_held + "], not on exactly its " +
+                      "write_fd " + std::to_string(c.write_fd) +
+                      " (a second fd would hide end-of-file or EPIPE)");
+    } else if (!flags || (*flags & O_ACCMODE) != O_WRONLY) {
+      wrong.push_back("fd " + std::to_string(c.write_fd) + " for " + c.name +
+                      " must be the write end (O_WRONLY); flags " +
+                      (flags ? std::to_string(*flags) : "unreadable"));
+    }
   }
+  if (!wrong.empty())
+    ADD_FAILURE() << "the master " << pool.pid()
+                  << " must hold each channel's write end and nothing else of it: "
+                  << BoundedList(wrong, pool.channels().size());
 }
 
 IPC_TEST_P(PoolFds, IdleWorkersWaitInReadOnStdin, "POOL.WORKER.WAITS_IN_READ") {

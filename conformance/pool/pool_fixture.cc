@@ -105,4 +105,43 @@ bool RanSomeTwice(const PoolMaster& pool, const std::vector<std::vector<ipc::Tas
   return false;
 }
 
+std::string EveryNthTask(int n) {
+  if (n == 1) return "every task";
+  int tens = n % 100, ones = n % 10;
+  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
+                       : ones == 1                ? "st"
+                       : ones == 2                ? "nd"
+                       : ones == 3                ? "rd"
+                                                  : "th";
+  return "every " + std::to_string(n) + suffix + " task";
+}
+
+std::string CodesText(const std::vector<ipc::TaskCode>& codes) {
+  constexpr size_t kShown = 8;
+  std::string out = "[";
+  for (size_t k = 0; k < codes.size() && k < kShown; ++k) {
+    out += (k ? ", " : "") + std::to_string(codes[k]);
+  }
+  if (codes.size() > kShown) out += ", ... " + std::to_string(codes.size()) + " in all";
+  return out + "]";
+}
+
+std::vector<std::string> RanOtherwise(const PoolMaster& pool,
+                                      const std::vector<std::vector<ipc::TaskCode>>& ran,
+                                      const std::vector<std::vector<ipc::TaskCode>>& expected) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < ran.size() && i < expected.size(); ++i) {
+    if (ran[i] != expected[i]) {
+      out.push_back(WorkerName(pool.channels()[i]) + " ran " + CodesText(ran[i]) + " for " +
+                    CodesText(expected[i]));
+    }
+  }
+  return out;
+}
+
+std::string BoundedList(const std::vector<std::string>& items, size_t of) {
+  if (items.empty()) return "";
+  return std::to_string(items.size()) + " of " + std::to_string(of) + ":\n" + Lines(items, 3);
+}
+
 }  // namespace ipcconf

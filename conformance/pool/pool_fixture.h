@@ -42,6 +42,19 @@ std::vector<std::vector<ipc::TaskCode>> CodesByChannel(const PoolMaster& pool,
 // assertion's business).
 bool ShutdownDidNotFinish(const ShutdownResult& shutdown);
 
+// "every task" for 1, else "every 2nd task", "every 3rd task", "every 64th task".
+std::string EveryNthTask(int n);
+// The codes as "[3, 1, 4]", at most 8 of them ("[3, 1, 4, 1, 5, 9, 2, 6, ... 40 in all]").
+std::string CodesText(const std::vector<ipc::TaskCode>& codes);
+// One line per worker that did not run exactly `expected[i]`: "Channel-1 (worker 12) ran
+// [3, 1] for [3]".
+std::vector<std::string> RanOtherwise(const PoolMaster& pool,
+                                      const std::vector<std::vector<ipc::TaskCode>>& ran,
+                                      const std::vector<std::vector<ipc::TaskCode>>& expected);
+// What went wrong, bounded for 64 workers: "64 of 64:" and the first 3 lines, then "... and
+// 61 more" (Lines); "" when nothing did.
+std::string BoundedList(const std::vector<std::string>& items, size_t of);
+
 // True, with the test recorded as blocked by POOL.DISPATCH.RUNS_ONCE_IN_ORDER, when a worker ran
 // more tasks than were sent to its channel (`sent`), or ran them each twice in a row: a pool that
 // runs tasks twice makes every count wrong, and that is the fault of running once, not of what

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "conformance/pool/pool_fixture.h"
-#include "harness/assertions.h"
-#include "harness/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "harness/assertions.h"
+#include "harness/proc.h"
 
 namespace ipcconf {
 namespace {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "harness/child.h"
-#include "harness/defect_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "harness/child.h"
+#include "harness/defect_runner.h"
 
 namespace ipcconf {
 namespace {
@@ -34,6 +34,19 @@ TEST(StudentLibraries, CorrectLibraryPassesEveryPoolTest) {
   IPCCONF_EXPECT_NO_PROBLEMS(ControlRunProblems(RunPoolTests("pool_test_student_correct", "*"), 40,
                                                 /*skips_allowed=*/false,
                                                 "pool_test_student_correct"));
+}
+
+// Every run says which library it tested, first: a forgotten --//ipc/pool:impl can never pass
+// the reference off as a student's library.
+TEST(StudentLibraries, EveryRunNamesTheLibraryItTests) {
+  for (const auto& [binary, label] :
+       {std::pair<std::string, std::string>{"pool_test_student_correct",
+                                            "//subjects/pool/pool_correct:ipc"},
+        {"pool_test_student_leaking", "//subjects/pool/pool_leaking:ipc"}}) {
+    SubRunResult run = RunPoolTests(binary, "Workers/PoolFds.*/N1");
+    EXPECT_THAT(run.output, ::testing::HasSubstr("pool implementation under test: " + label + "\n"))
+        << binary << ": " << run.Tail();
+  }
 }
 
 // The tests that tell a leaking pool, plus those that must not blame it for the wrong thing.

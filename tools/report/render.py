@@ -10,13 +10,22 @@ from results import (BLOCKED, BROKEN, FAILED, NOT_PASSING, PASSED, SKIPPED, UNSU
 from verdict import UNTESTED, VERDICTS, AssertionVerdict, Verdicts
 
 
+# What gtest writes around a failure's own message: "Failed" (ADD_FAILURE, FAIL) and the
+# expression, actual and expected value of a boolean check.
+_GTEST_PREAMBLE = re.compile(r"Failed|Value of: .*|Actual: (true|false)|Expected: (true|false)")
+
+
 def first_failure_line(case: TestCase) -> str:
-    """The line a reader needs first: gtest puts `file:line` alone, then what went wrong."""
+    """The line a reader needs first: gtest puts `file:line` alone, then what went wrong (after
+    its preamble, when the check has a message of its own)."""
     lines = [line.strip() for line in case.message.splitlines() if line.strip()]
     if not lines:
         return case.status if case.status in NOT_PASSING else ""
     if re.fullmatch(r"\S+:\d+", lines[0]) and len(lines) > 1:
-        return f"{lines[0]}: {lines[1]}"
+        rest = lines[1:]
+        while len(rest) > 1 and _GTEST_PREAMBLE.fullmatch(rest[0]):
+            rest = rest[1:]
+        return f"{lines[0]}: {rest[0]}"
     return lines[0]
 
 
