@@ -1,5 +1,7 @@
 #include "harness/results_json.h"
 
+#include "harness/json.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -184,27 +186,7 @@ bool WriteResults(const std::string& path, const Journal& j, const std::string& 
 
 }  // namespace
 
-std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);  // UTF-8 passes through
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string JsonString(const std::string& text) { return JsonQuote(text); }
 
 ResultsJournal::ResultsJournal(std::string journal, unsigned bound_seconds)
     : journal_(std::move(journal)), bound_seconds_(bound_seconds) {}

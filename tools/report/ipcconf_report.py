@@ -30,7 +30,7 @@ from expectations import Outcome, apply_expectations, parse_expectations
 from render import (counting_line, failed_case_lines, junit_xml, markdown_report,
                     terminal_summary)
 from render_html import html_report
-from results import NOT_PASSING, Results, read_xml, whole_target_failure
+from results import Results, read_xml, whole_target_failure
 from results_json import ResultsFileError, merged_catalog, read_results_json
 from verdict import Verdicts, judge
 

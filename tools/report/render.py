@@ -2,9 +2,10 @@
 
 import re
 import textwrap
-import xml.etree.ElementTree as ET
 from typing import Dict, List
 
+import junit
+from junit import JUnitCase
 from results import (BLOCKED, BROKEN, FAILED, NOT_PASSING, PASSED, SKIPPED, UNSUPPORTED, Results,
                      TestCase)
 from verdict import UNTESTED, VERDICTS, AssertionVerdict, Verdicts
@@ -185,46 +186,16 @@ def _markdown_failed_assertion(verdict: AssertionVerdict) -> List[str]:
     return out
 
 
-_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _xml_text(text: str) -> str:
-    return _NOT_XML.sub("?", text)
-
-
 def junit_xml(results: Results) -> bytes:
     """All cases in one JUnit file: a testsuite per target, assertion ids as properties."""
-    by_target: Dict[str, List[TestCase]] = {}
+    by_target: Dict[str, List[JUnitCase]] = {}
     for case in results.cases:
-        by_target.setdefault(case.target, []).append(case)
-    root = ET.Element("testsuites", name="ipcconf")
-    _count_attributes(root, results.cases)
-    for target, cases in by_target.items():
-        suite = ET.SubElement(root, "testsuite", name=_xml_text(target))
-        _count_attributes(suite, cases)
-        for case in cases:
-            element = ET.SubElement(suite, "testcase", name=_xml_text(case.name),
-                                    classname=_xml_text(case.classname),
-                                    time=f"{case.time:.3f}")
-            if case.assertions:
-                properties = ET.SubElement(element, "properties")
-                ET.SubElement(properties, "property", name="assertions",
-                              value=" ".join(case.assertions))
-                for assertion_id in case.assertions:
-                    ET.SubElement(properties, "property", name="assertion", value=assertion_id)
-            if case.status != PASSED:
-                tag = "failure" if case.status in NOT_PASSING else "skipped"
-                detail = ET.SubElement(element, tag,
-                                       message=_xml_text(first_failure_line(case)))
-                detail.text = _xml_text(case.message)
-    if hasattr(ET, "indent"):  # Python 3.9+
-        ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def _count_attributes(element: ET.Element, cases: List[TestCase]) -> None:
-    element.set("tests", str(len(cases)))
-    element.set("failures", str(sum(1 for c in cases if c.status in NOT_PASSING)))
-    element.set("errors", "0")
-    element.set("skipped", str(sum(1 for c in cases if c.status not in NOT_PASSING + (PASSED,))))
-    element.set("time", f"{sum(c.time for c in cases):.3f}")
+        properties = ([("assertions", " ".join(case.assertions))] +
+                      [("assertion", assertion_id) for assertion_id in case.assertions]
+                      if case.assertions else [])
+        status = (junit.PASSED if case.status == PASSED else
+                  junit.FAILURE if case.status in NOT_PASSING else junit.SKIPPED)
+        by_target.setdefault(case.target, []).append(JUnitCase(
+            case.name, case.classname, status, first_failure_line(case), case.message,
+            case.time, properties))
+    return junit.junit_document(list(by_target.items()), "ipcconf")

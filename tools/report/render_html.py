@@ -52,7 +52,6 @@ def _counts_table(runs: List[Run]) -> List[str]:
 
 
 def _matrix(runs: List[Run]) -> List[str]:
-    first = runs[0][1]
     areas = sorted({v.assertion.area for _, verdicts, _, _ in runs
                     for v in verdicts.by_id.values()})
     out = ['<h2>Matrix: areas x assertions</h2>',

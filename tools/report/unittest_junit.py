@@ -5,7 +5,8 @@ import os
 import sys
 import time
 import unittest
-import xml.etree.ElementTree as ET
+
+import junit
 
 
 class _RecordingResult(unittest.TextTestResult):
@@ -47,18 +48,15 @@ class _RecordingResult(unittest.TextTestResult):
 
 
 def _write_xml(path, records):
-    root = ET.Element("testsuites", tests=str(len(records)))
-    suite = ET.SubElement(root, "testsuite", name=os.path.basename(sys.argv[0]),
-                          tests=str(len(records)))
+    cases = []
     for test_id, status, text, seconds in records:
         classname, _, name = test_id.rpartition(".")
-        case = ET.SubElement(suite, "testcase", name=name, time=f"{seconds:.3f}",
-                             classname=classname.replace("__main__.", ""))
-        if status != "passed":
-            detail = ET.SubElement(case, status, message=text.strip().splitlines()[-1]
-                                   if text.strip() else status)
-            detail.text = text
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+        message = text.strip().splitlines()[-1] if text.strip() else status
+        cases.append(junit.JUnitCase(name, classname.replace("__main__.", ""), status,
+                                     message, text, seconds))
+    with open(path, "wb") as f:
+        f.write(junit.junit_document([(os.path.basename(sys.argv[0]), cases)],
+                                     os.path.basename(sys.argv[0])))
 
 
 def main():

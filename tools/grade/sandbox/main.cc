@@ -19,10 +19,13 @@
 #include <vector>
 
 #include "harness/proc.h"
-#include "tools/grade/sandbox/json.h"
+#include "harness/json.h"
 #include "tools/grade/sandbox/stage.h"
 
 namespace grade {
+
+using ::ipcconf::JsonObject;
+using ::ipcconf::JsonQuote;
 namespace {
 
 struct Flags {

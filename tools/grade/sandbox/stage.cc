@@ -21,9 +21,12 @@
 #include <sstream>
 
 #include "harness/proc.h"
-#include "tools/grade/sandbox/json.h"
+#include "harness/json.h"
 
 namespace grade {
+
+using ::ipcconf::JsonObject;
+using ::ipcconf::JsonQuote;
 namespace {
 
 std::string Array(const std::vector<std::string>& items) {
@@ -60,7 +63,7 @@ std::string SysvipcJson() {
   for (const char* kind : {"shm", "sem", "msg"}) {
     std::vector<std::string> rows;
     for (const std::string& row : SysvRows(kind)) {
-      if (!g_baseline.count(std::string(kind) + row.substr(0, 30))) rows.push_back(Quote(row));
+      if (!g_baseline.count(std::string(kind) + row.substr(0, 30))) rows.push_back(JsonQuote(row));
     }
     all.Add(kind, Array(rows));
   }

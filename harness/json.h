@@ -1,11 +1,12 @@
-// A minimal JSON writer for the sandbox's observation report (read by tools/grade/*.py).
-#ifndef IPCCONF_TOOLS_GRADE_SANDBOX_JSON_H_
-#define IPCCONF_TOOLS_GRADE_SANDBOX_JSON_H_
+// The one JSON writer of the C++ code (header only, no GoogleTest): the test binaries' results
+// file (results_json.cc) and the grader's sandbox report (tools/grade/sandbox) both use it.
+#ifndef IPCCONF_HARNESS_JSON_H_
+#define IPCCONF_HARNESS_JSON_H_
 
 #include <cstdio>
 #include <string>
 
-namespace grade {
+namespace ipcconf {
 
 // Length of the valid UTF-8 sequence that starts at s[i], or 0 if none does.
 inline size_t Utf8Length(const std::string& s, size_t i) {
@@ -23,10 +24,10 @@ inline size_t Utf8Length(const std::string& s, size_t i) {
   return n;
 }
 
-// A JSON string. Programs print UTF-8 (the course's students print Chinese): valid sequences
-// pass through as they are; a byte that is not part of one becomes U+FFFD, so the report is
-// always valid JSON and never shows UTF-8 decoded as Latin-1.
-inline std::string Quote(const std::string& s) {
+// A JSON string. Programs and messages are UTF-8 (the course's students print Chinese): valid
+// sequences pass through as they are; a byte that is not part of one becomes U+FFFD, so the
+// output is always valid JSON and never shows UTF-8 decoded as Latin-1.
+inline std::string JsonQuote(const std::string& s) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
@@ -57,11 +58,11 @@ inline std::string Quote(const std::string& s) {
 class JsonObject {
  public:
   JsonObject& Add(const std::string& key, const std::string& raw_json) {
-    text_ += (text_.empty() ? "{" : ",") + Quote(key) + ":" + raw_json;
+    text_ += (text_.empty() ? "{" : ",") + JsonQuote(key) + ":" + raw_json;
     return *this;
   }
   JsonObject& Str(const std::string& key, const std::string& value) {
-    return Add(key, Quote(value));
+    return Add(key, JsonQuote(value));
   }
   JsonObject& Num(const std::string& key, long value) { return Add(key, std::to_string(value)); }
   JsonObject& Bool(const std::string& key, bool value) { return Add(key, value ? "true" : "false"); }
@@ -71,6 +72,6 @@ class JsonObject {
   std::string text_;
 };
 
-}  // namespace grade
+}  // namespace ipcconf
 
-#endif  // IPCCONF_TOOLS_GRADE_SANDBOX_JSON_H_
+#endif  // IPCCONF_HARNESS_JSON_H_
