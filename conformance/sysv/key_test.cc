@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include "conformance/sysv/sysv_kinds.h"
+#include "conformance/sysv/sysv_probes.h"
 #include "harness/assertions.h"
 #include "harness/leak_guard.h"
+#include "harness/result_kind.h"
 #include "harness/syscall.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -43,6 +45,10 @@ class SysvKeyMatrix : public ::testing::TestWithParam<ipc::SysvKind> {
     return ops().get(key, size < 0 ? ops().default_size : size, flags);
   }
   ipc::SysvHandle Own(int id) { return ipcconf::Own(GetParam(), id); }
+  // A new object on the free `key` (blocked by SYSV.KEY.EXCL_FREE_CREATES if that fails).
+  int Create(key_t key, int size = -1) {
+    return CreateOnFreeKey(ops(), key, size < 0 ? ops().default_size : size, 0600);
+  }
   KeyFile file_;
 };
 
@@ -64,7 +70,13 @@ IPC_TEST_P(SysvKeyMatrix, PrivateAlwaysMakesANewObject, "SYSV.KEY.PRIVATE_ALWAYS
 IPC_TEST_P(SysvKeyMatrix, CreatOnFreeKeyCreates, "SYSV.KEY.CREAT_CREATES_FREE_KEY") {
   key_t key = file_.Key();
   ASSERT_NE(key, -1);
-  ASSERT_THAT(SYS(Get(key, 0600)), SyscallFailsWithErrno(ENOENT)) << "the key must be free";
+  // KeyFile found the key free; a get without IPC_CREAT must say so, not make an object.
+  int before = Get(key, 0600);
+  int before_errno = errno;
+  auto own_before = Own(before);
+  IPCCONF_BLOCKED_BY_IF(before >= 0, "SYSV.KEY.NO_FLAG_FREE_ENOENT",
+                        "*get(free key, 0600) without IPC_CREAT made an object");
+  ASSERT_EQ(before_errno, ENOENT) << "the key must be free: " << ErrnoName(before_errno);
   int id = Get(key, IPC_CREAT | 0600);
   auto own = Own(id);
   ASSERT_GE(id, 0) << "IPC_CREAT on a free key: " << ErrnoName(errno);
@@ -73,7 +85,7 @@ IPC_TEST_P(SysvKeyMatrix, CreatOnFreeKeyCreates, "SYSV.KEY.CREAT_CREATES_FREE_KE
 
 IPC_TEST_P(SysvKeyMatrix, CreatOnExistingKeyGetsIt, "SYSV.KEY.CREAT_GETS_EXISTING") {
   key_t key = file_.Key();
-  int id = Get(key, IPC_CREAT | IPC_EXCL | 0600);
+  int id = Create(key);
   auto own = Own(id);
   ASSERT_GE(id, 0) << ErrnoName(errno);
   int again = Get(key, IPC_CREAT | 0600);
@@ -84,7 +96,7 @@ IPC_TEST_P(SysvKeyMatrix, CreatOnExistingKeyGetsIt, "SYSV.KEY.CREAT_GETS_EXISTIN
 IPC_TEST_P(SysvKeyMatrix, CreatExclOnExistingKeyFailsWithEexist,
            "SYSV.KEY.EXCL_EXISTING_EEXIST") {
   key_t key = file_.Key();
-  int id = Get(key, IPC_CREAT | IPC_EXCL | 0600);
+  int id = Create(key);
   auto own = Own(id);
   ASSERT_GE(id, 0) << ErrnoName(errno);
   int again = Get(key, IPC_CREAT | IPC_EXCL | 0600);
@@ -127,12 +139,18 @@ class SysvSizedKeyMatrix : public SysvKeyMatrix {};
 IPC_TEST_P(SysvSizedKeyMatrix, LargerThanExistingFailsWithEinval,
            "SYSV.KEY.LARGER_THAN_EXISTING_EINVAL") {
   key_t key = file_.Key();
-  int id = Get(key, IPC_CREAT | IPC_EXCL | 0600, ops().default_size);
+  int id = Create(key);
   auto own = Own(id);
   ASSERT_GE(id, 0) << ErrnoName(errno);
   EXPECT_THAT(SYS(Get(key, 0600, ops().default_size)), SyscallSucceedsWithValue(id))
       << "the same size gets it";
   EXPECT_THAT(SYS(Get(key, 0600, ops().default_size + 1)), SyscallFailsWithErrno(EINVAL));
+  // The last case stands on IPC_CREAT getting an existing object at all.
+  int same = Get(key, IPC_CREAT | 0600, ops().default_size);
+  auto own_same = Own(same == id ? -1 : same);
+  IPCCONF_BLOCKED_BY_IF(same != id, "SYSV.KEY.CREAT_GETS_EXISTING",
+                        "*get(key, IPC_CREAT) of the same size gave " + std::to_string(same) +
+                            ", not the existing object " + std::to_string(id));
   EXPECT_THAT(SYS(Get(key, IPC_CREAT | 0600, ops().default_size * 4)),
               SyscallFailsWithErrno(EINVAL))
       << "IPC_CREAT does not grow an existing object";

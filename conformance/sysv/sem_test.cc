@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "conformance/sysv/sysv_kinds.h"
+#include "conformance/sysv/sysv_probes.h"
 #include "harness/assertions.h"
 #include "harness/child.h"
+#include "harness/result_kind.h"
 #include "harness/syscall.h"
 #include "harness/sysv_journal.h"
 #include "gmock/gmock.h"
@@ -56,11 +58,35 @@ class SysvSem : public ::testing::Test {
   bool CountReaches(int cmd, int num, long want, const std::function<bool()>& hopeless) {
     return PollUntilEquals([=]() { return semctl(id_, num, cmd); }, want, hopeless);
   }
+  // For tests that need processes blocked in P (the P is not what they check): polls GETNCNT of
+  // `num` for as many waiters as given. A waiter that ended instead did not wait: its P does not
+  // block, and the test is blocked by SYSV.SEM.P_ON_ZERO_BLOCKS (the caller stops on false).
+  bool WaitersCounted(int num, const std::vector<Child*>& waiters) {
+    auto ended = [&]() {
+      for (Child* w : waiters) {
+        if (w->EndsWithin(Millis(0))) return true;
+      }
+      return false;
+    };
+    if (CountReaches(GETNCNT, num, static_cast<long>(waiters.size()), ended)) return true;
+    for (Child* w : waiters) {
+      if (w->EndsWithin(Millis(0))) {
+        RecordBlocked("SYSV.SEM.P_ON_ZERO_BLOCKS",
+                      "a P on a semaphore of value 0 did not wait: the process doing it " +
+                          w->Wait(Millis(0)).Describe());
+        return false;
+      }
+    }
+    ADD_FAILURE() << "GETNCNT of semaphore " << num << " never counted the " << waiters.size()
+                  << " process(es) waiting in P; it reads " << semctl(id_, num, GETNCNT);
+    return false;
+  }
   int id_ = -1;
   ipc::SysvHandle owner_;
 };
 
 IPC_TEST_F(SysvSem, POnZeroBlocksAndIsCountedByGetncnt, "SYSV.SEM.P_ON_ZERO_BLOCKS") {
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemV | kSemP));  // the V that releases, the P it checks
   Child waiter = Operate(0, -1);
   ASSERT_TRUE(CountReaches(GETNCNT, 0, 1, [&]() { return waiter.EndsWithin(Millis(0)); }))
       << "a P on 0 must wait, counted by GETNCNT; got " << semctl(id_, 0, GETNCNT)
@@ -74,11 +100,10 @@ IPC_TEST_F(SysvSem, POnZeroBlocksAndIsCountedByGetncnt, "SYSV.SEM.P_ON_ZERO_BLOC
 }
 
 IPC_TEST_F(SysvSem, VWakesExactlyOneOfTwoWaiters, "SYSV.SEM.V_WAKES_ONE_WAITER") {
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemV | kSemP));
   Child first = Operate(0, -1);
   Child second = Operate(0, -1);
-  ASSERT_TRUE(CountReaches(GETNCNT, 0, 2, [&]() {
-    return first.EndsWithin(Millis(0)) || second.EndsWithin(Millis(0));
-  })) << "both P on 0 must wait, counted by GETNCNT; got " << semctl(id_, 0, GETNCNT);
+  if (!WaitersCounted(0, {&first, &second})) return;
   ASSERT_EQ(Op(0, +1), 0);
   ASSERT_TRUE(CountReaches(GETNCNT, 0, 1, [&]() {
     return first.EndsWithin(Millis(0)) && second.EndsWithin(Millis(0));
@@ -99,6 +124,7 @@ IPC_TEST_F(SysvSem, VWakesExactlyOneOfTwoWaiters, "SYSV.SEM.V_WAKES_ONE_WAITER")
 }
 
 IPC_TEST_F(SysvSem, NowaitOnZeroFailsWithEagain, "SYSV.SEM.NOWAIT_EAGAIN") {
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemP));  // a P that does nothing cannot tell
   Outcome o =
       RunAtOnce([&]() { return RawOp(0, -1, IPC_NOWAIT) == -1 && errno == EAGAIN ? 0 : 3; });
   EXPECT_TRUE(ExitedWith(o, 0)) << "P with IPC_NOWAIT on 0 must fail at once with EAGAIN";
@@ -106,6 +132,7 @@ IPC_TEST_F(SysvSem, NowaitOnZeroFailsWithEagain, "SYSV.SEM.NOWAIT_EAGAIN") {
 }
 
 IPC_TEST_F(SysvSem, ZeroOpWaitsForZeroAndIsCountedByGetzcnt, "SYSV.SEM.WAIT_FOR_ZERO") {
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemP));  // the Ps that bring the value to 0
   ASSERT_EQ(semctl(id_, 1, SETVAL, 2), 0);
   Child waiter = Operate(1, 0);
   ASSERT_TRUE(CountReaches(GETZCNT, 1, 1, [&]() { return waiter.EndsWithin(Millis(0)); }))
@@ -120,11 +147,16 @@ IPC_TEST_F(SysvSem, ZeroOpWaitsForZeroAndIsCountedByGetzcnt, "SYSV.SEM.WAIT_FOR_
 }
 
 IPC_TEST_F(SysvSem, OperationsOfOneCallAreAllOrNothing, "SYSV.SEM.OPS_ATOMIC") {
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemV | kSemP));
   // +1 on sem 0 and -1 on sem 1 (value 0): the second cannot proceed, so neither happens.
   Outcome o = RunAtOnce([&]() {
     sembuf ops[2] = {{0, +1, IPC_NOWAIT}, {1, -1, IPC_NOWAIT}};
     return semop(id_, ops, 2) == -1 && errno == EAGAIN ? 0 : 3;
   });
+  // IPC_NOWAIT is how this half tells "cannot proceed" at once; a call that waits instead says
+  // nothing about atomicity.
+  IPCCONF_BLOCKED_BY_IF(o.kind == Outcome::Kind::kTimedOut, "SYSV.SEM.NOWAIT_EAGAIN",
+                        "semop with IPC_NOWAIT on both operations waited: " + o.Describe());
   EXPECT_TRUE(ExitedWith(o, 0));
   EXPECT_EQ(Value(0), 0) << "the first operation took effect although the second could not";
   // And blocking: a waiter for both leaves them untouched until both can go. (From 0 again,
@@ -134,9 +166,7 @@ IPC_TEST_F(SysvSem, OperationsOfOneCallAreAllOrNothing, "SYSV.SEM.OPS_ATOMIC") {
     sembuf ops[2] = {{0, -1, 0}, {1, -1, 0}};
     return semop(id_, ops, 2) == 0 ? 0 : 3;
   });
-  ASSERT_TRUE(CountReaches(GETNCNT, 0, 1, [&]() { return both.EndsWithin(Millis(0)); }))
-      << "the P on both must wait, counted by GETNCNT; got " << semctl(id_, 0, GETNCNT)
-      << "; the waiter " << (both.reaped() ? both.Wait().Describe() : "is running");
+  if (!WaitersCounted(0, {&both})) return;
   ASSERT_EQ(Op(0, +1), 0);
   EXPECT_FALSE(both.EndsWithin(kQuietWindow)) << "went on with only one of its two operations";
   EXPECT_EQ(Value(0), 1) << "semaphore 0 was taken alone";
@@ -149,6 +179,7 @@ IPC_TEST_F(SysvSem, OperationsOfOneCallAreAllOrNothing, "SYSV.SEM.OPS_ATOMIC") {
 class SysvSemUndo : public SysvSem, public ::testing::WithParamInterface<int> {};
 
 IPC_TEST_P(SysvSemUndo, UndoRevertsWhenTheProcessExits, "SYSV.SEM.UNDO_ON_EXIT") {
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemV | kSemP));
   ASSERT_EQ(semctl(id_, 2, SETVAL, 5), 0);
   int delta = GetParam();
   Outcome o = RunAtOnce([&]() { return RawOp(2, delta, SEM_UNDO) == 0 ? 0 : 3; });
@@ -160,6 +191,7 @@ IPC_TEST_P(SysvSemUndo, UndoRevertsWhenTheProcessExits, "SYSV.SEM.UNDO_ON_EXIT")
 }
 
 IPC_TEST_P(SysvSemUndo, UndoRevertsWhenTheProcessIsKilled, "SYSV.SEM.UNDO_ON_KILL") {
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemV | kSemP));
   ASSERT_EQ(semctl(id_, 2, SETVAL, 5), 0);
   int delta = GetParam();
   Handshake done;
@@ -201,6 +233,7 @@ IPC_TEST_F(SysvSem, GetpidNamesTheLastProcessToOperate, "SYSV.SEM.GETPID_LAST_OP
   pid_t first = 0;
   ASSERT_EQ(Op(1, +1, 0, &first), 0);
   EXPECT_THAT(SYS(semctl(id_, 1, GETPID)), SyscallSucceedsWithValue(first));
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemP));  // a P that does nothing is not an operation
   pid_t second = 0;
   ASSERT_EQ(Op(1, -1, 0, &second), 0);
   ASSERT_NE(second, first) << "the first process's pid was reused: the two cannot be told apart";
@@ -208,6 +241,7 @@ IPC_TEST_F(SysvSem, GetpidNamesTheLastProcessToOperate, "SYSV.SEM.GETPID_LAST_OP
 }
 
 IPC_TEST_F(SysvSem, ValuesAboveSemvmxFailWithErange, "SYSV.SEM.ABOVE_SEMVMX_ERANGE") {
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemV));  // the V that must overflow
   EXPECT_THAT(SYS(semctl(id_, 0, SETVAL, kSemvmx + 1)), SyscallFailsWithErrno(ERANGE));
   EXPECT_EQ(Value(0), 0);
   ASSERT_THAT(SYS(semctl(id_, 0, SETVAL, kSemvmx)), SyscallSucceeds());
@@ -231,17 +265,25 @@ IPC_TEST_F(SysvSem, SemtimedopTimesOutWithEagain, "SYSV.SEM.TIMEDOP_TIMES_OUT") 
 IPC_TEST_F(SysvSem, BinarySemaphoreGivesMutualExclusion, "SYSV.SEM.MUTUAL_EXCLUSION") {
   constexpr int kProcesses = 4;
   constexpr int kRounds = 400;
+  // The V that leaves the section and the memory that holds the counter are what it stands on;
+  // the P is what it checks.
+  IPCCONF_BLOCKED_BY_FAULT(SemFault(kSemV));
+  IPCCONF_BLOCKED_BY_FAULT(ShmFault(kShmShared));
   int shm = JournaledShmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
   ASSERT_GE(shm, 0);
   auto shm_owner = Own(ipc::SysvKind::kSharedMemory, shm);
   volatile long* shared = static_cast<long*>(ShmatAfterProbe(shm, 0));
   ASSERT_NE(shared, reinterpret_cast<long*>(-1));
+  for (int i = 0; i < 4; ++i) shared[i] = 0;  // counter, inside, overlap seen, a P's errno
   ASSERT_EQ(semctl(id_, 0, SETVAL, 1), 0);
   std::vector<Child> workers;
   for (int w = 0; w < kProcesses; ++w) {
     workers.push_back(Child::Fork([&]() {
       for (int i = 0; i < kRounds; ++i) {
-        if (RawOp(0, -1, SEM_UNDO) != 0) return 3;
+        if (RawOp(0, -1, SEM_UNDO) != 0) {
+          shared[3] = errno;
+          return 3;
+        }
         if (__atomic_add_fetch(&shared[1], 1, __ATOMIC_SEQ_CST) != 1) shared[2] = 1;  // overlap
         long c = shared[0];
         sched_yield();  // widens the critical section: others run now if they can get in
@@ -254,10 +296,16 @@ IPC_TEST_F(SysvSem, BinarySemaphoreGivesMutualExclusion, "SYSV.SEM.MUTUAL_EXCLUS
   }
   // One bound for the workers together: they run at the same time.
   auto deadline = std::chrono::steady_clock::now() + kEventBound;
+  std::vector<Outcome> ended;
   for (Child& w : workers) {
     auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    EXPECT_TRUE(ExitedWith(w.Wait(std::max(left, Millis(0))), 0));
+    ended.push_back(w.Wait(std::max(left, Millis(0))));
   }
+  // A P that fails instead of waiting for the holder is not a lock at all.
+  IPCCONF_BLOCKED_BY_IF(shared[3] != 0, "SYSV.SEM.P_ON_ZERO_BLOCKS",
+                        "a worker's P (without IPC_NOWAIT) failed with " +
+                            ErrnoName(static_cast<int>(shared[3])) + " instead of waiting");
+  for (const Outcome& o : ended) EXPECT_TRUE(ExitedWith(o, 0));
   EXPECT_EQ(shared[2], 0) << "two processes were inside the critical section at once";
   EXPECT_EQ(shared[0], kProcesses * kRounds) << "increments were lost";
   shmdt(const_cast<long*>(shared));

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "conformance/sysv/sysv_kinds.h"
+#include "conformance/sysv/sysv_probes.h"
 #include "harness/assertions.h"
 #include "harness/child.h"
 #include "harness/syscall.h"
@@ -102,6 +103,7 @@ INSTANTIATE_TEST_SUITE_P(Sizes, SysvShmSize,
                          ::testing::Values(1, 100, 4095, 4096, 4097, 3 * 4096 + 5, 1 << 20));
 
 IPC_TEST_F(SysvShm, ReadOnlyAttachReadsWhatOthersWrite, "SYSV.SHM.RDONLY_READS") {
+  IPCCONF_BLOCKED_BY_FAULT(ShmFault(kShmShared));  // the writer's attach must share at all
   char* rw = Attach();
   char* ro = Attach(SHM_RDONLY);
   ASSERT_NE(rw, nullptr);
@@ -113,6 +115,8 @@ IPC_TEST_F(SysvShm, ReadOnlyAttachReadsWhatOthersWrite, "SYSV.SHM.RDONLY_READS")
 }
 
 IPC_TEST_F(SysvShm, WriteThroughReadOnlyAttachFaults, "SYSV.SHM.RDONLY_WRITE_FAULTS") {
+  // A store into a private copy does not fault either: the attach must map the segment itself.
+  IPCCONF_BLOCKED_BY_FAULT(ShmFault(kShmShared));
   Outcome o = RunAtOnce([&]() {
     volatile char* ro = static_cast<char*>(shmat(id_, nullptr, SHM_RDONLY));
     if (ro == reinterpret_cast<char*>(-1)) return 3;
@@ -123,6 +127,7 @@ IPC_TEST_F(SysvShm, WriteThroughReadOnlyAttachFaults, "SYSV.SHM.RDONLY_WRITE_FAU
 }
 
 IPC_TEST_F(SysvShm, StatNamesCreatorAndLastAttacher, "SYSV.SHM.STAT_PIDS") {
+  IPCCONF_BLOCKED_BY_FAULT(ShmFault(kShmShared));  // the attach it names must return
   EXPECT_EQ(Stat().shm_cpid, getpid());
   Outcome user = RunAtOnce([&]() {
     void* a = shmat(id_, nullptr, 0);

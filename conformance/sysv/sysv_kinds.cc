@@ -17,6 +17,7 @@
 #include "harness/child.h"
 #include "harness/leak_guard.h"
 #include "harness/proc.h"
+#include "harness/result_kind.h"
 #include "harness/sysv_journal.h"
 
 namespace ipcconf {
@@ -171,7 +172,8 @@ Outcome RunAtOnce(const std::function<int()>& body, Millis sleeps_by_design) {
 }
 
 long CallAtOnceInto(const std::string& what, void* out, size_t size,
-                    const std::function<long(void*)>& call, pid_t* by) {
+                    const std::function<long(void*)>& call, pid_t* by,
+                    const char* hung_blocks_by) {
   struct Returned {
     long value;
     int error;
@@ -199,6 +201,8 @@ long CallAtOnceInto(const std::string& what, void* out, size_t size,
     value = returned->value;
     error = returned->error;
     if (size) memcpy(out, shared, size);
+  } else if (hung_blocks_by && o.kind == Outcome::Kind::kTimedOut) {
+    RecordBlocked(hung_blocks_by, what + " did not return: the process calling it " + o.Describe());
   } else {
     ADD_FAILURE() << what << " must return at once; the process calling it " << o.Describe();
   }
@@ -210,11 +214,14 @@ long CallAtOnceInto(const std::string& what, void* out, size_t size,
 void* ShmatAfterProbe(int id, int flags) {
   std::string what = "shmat(" + std::to_string(id) + ", " +
                      (flags & SHM_RDONLY ? "SHM_RDONLY" : std::to_string(flags)) + ")";
-  long probe = CallAtOnce(what + " and shmdt in a child", [&]() -> long {
-    void* a = shmat(id, nullptr, flags);
-    if (a != reinterpret_cast<void*>(-1)) shmdt(a);
-    return 0;
-  });
+  long probe = CallAtOnceInto(
+      what + " and shmdt in a child", nullptr, 0,
+      [&](void*) -> long {
+        void* a = shmat(id, nullptr, flags);
+        if (a != reinterpret_cast<void*>(-1)) shmdt(a);
+        return 0;
+      },
+      nullptr, "SYSV.SHM.BYTES_SHARED");
   if (probe != 0) return reinterpret_cast<void*>(-1);
   return shmat(id, nullptr, flags);
 }

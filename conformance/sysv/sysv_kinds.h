@@ -78,9 +78,12 @@ Outcome RunAtOnce(const std::function<int()>& body, Millis sleeps_by_design = Mi
 // Runs `call` in a RunAtOnce child and returns its value, errno as the call left it. What the call
 // writes into `*out` (trivially copyable, copied in first) comes back through memory shared with
 // the child; `*by` gets the calling process's pid. A call that hangs or crashes is recorded as a
-// failure naming `what`, and gives -1 with errno ETIMEDOUT (hung) or ECHILD (crashed).
+// failure naming `what`, and gives -1 with errno ETIMEDOUT (hung) or ECHILD (crashed); with
+// `hung_blocks_by`, a hang is instead recorded as the test being blocked by that assertion (the
+// facility that must not wait: see RecordBlocked).
 long CallAtOnceInto(const std::string& what, void* out, size_t size,
-                    const std::function<long(void*)>& call, pid_t* by = nullptr);
+                    const std::function<long(void*)>& call, pid_t* by = nullptr,
+                    const char* hung_blocks_by = nullptr);
 template <typename T>
 long CallAtOnce(const std::string& what, T* out, const std::function<long(T*)>& call,
                 pid_t* by = nullptr) {
@@ -94,8 +97,9 @@ inline long CallAtOnce(const std::string& what, const std::function<long()>& cal
 }
 
 // shmat(id, nullptr, flags) in this process, once the same attach (and its detach) has returned
-// in a RunAtOnce child: a subject whose shmat hangs fails the test there, not the binary.
-// (void*)-1 with errno ETIMEDOUT or ECHILD if the probe hung or crashed (a failure is recorded).
+// in a RunAtOnce child: a subject whose shmat hangs stops the test there, not the binary, blocked
+// by SYSV.SHM.BYTES_SHARED (attaching is what that assertion checks first). (void*)-1 with errno
+// ETIMEDOUT (hung: blocked) or ECHILD (crashed: a failure is recorded).
 void* ShmatAfterProbe(int id, int flags);
 
 // Drops to nobody (uid and gid 65534, no supplementary groups); false if not allowed.
