@@ -89,7 +89,7 @@ def conformance_area(
         subject = "libbroken_%s.so" % area,
         preload = "//subjects/%s:libbroken_%s.so" % (area, area),
         table = "//subjects/%s:defects.txt" % area,
-        catalog = "assertions.catalog",
+        catalog = ":catalog",
         precision_over_area = precision_over_area,
         min_control_cases = min_control_cases,
         control_skips_allowed = control_skips_allowed,

@@ -1,19 +1,17 @@
 """Compiles an area's assertion catalog into a library, so a test binary carries its catalog."""
 
 def assertion_catalog(name, src, visibility = None):
-    """A cc_library registering the assertions of `src` (a .catalog file) at start-up."""
+    """A cc_library registering the assertions of `src` (a .catalog file) at start-up.
+
+    The one catalog reader, tools/report/catalog.py, turns the file into a C++ table; a
+    malformed catalog fails the build, naming its line.
+    """
     native.genrule(
         name = name + "_gen",
         srcs = [src],
         outs = [name + "_catalog.cc"],
-        cmd = " ".join([
-            "(echo '#include \"harness/catalog.h\"';",
-            "echo 'static const char kText[] =';",
-            "sed -e 's/\\\\/\\\\\\\\/g' -e 's/\"/\\\\\"/g' -e 's/^/\"/' -e 's/$$/\\\\n\"/' $<;",
-            "echo ';';",
-            "echo 'static const bool kRegistered = ::ipcconf::RegisterCatalogText(\"$<\", kText);')",
-            "> $@",
-        ]),
+        cmd = "$(location //tools/report:catalog_tool) --cc $@ $<",
+        tools = ["//tools/report:catalog_tool"],
     )
     native.cc_library(
         name = name,

@@ -1,9 +1,11 @@
 // The assertion catalog: what POSIX, the Linux man pages and the course say must happen.
-// Each area's catalog is a text file of blocks ("key: value" lines, blank line between blocks)
-// compiled into the test binary, so a binary carries the statements it checks.
+// Each area's catalog is a text file of blocks ("key: value" lines, blank line between blocks),
+// read by the one catalog reader (tools/report/catalog.py) at build time and compiled into the
+// test binary as a table (harness/catalog.bzl), so a binary carries the statements it checks.
 #ifndef IPCCONF_HARNESS_CATALOG_H_
 #define IPCCONF_HARNESS_CATALOG_H_
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,18 +20,13 @@ struct Assertion {
   std::string statement;  // one sentence
 };
 
-// Parses catalog text. Problems (missing keys, duplicate ids, bad profile) go to `errors`, each
-// naming the line.
-std::vector<Assertion> ParseCatalog(const std::string& text, const std::string& origin,
-                                    std::vector<std::string>* errors);
-
 // All assertions linked into this binary, by id.
 const std::map<std::string, Assertion>& Catalog();
-// Problems found while loading the linked catalogs.
+// Problems found while loading the linked catalogs (an id defined by two catalogs).
 const std::vector<std::string>& CatalogErrors();
 
 // Called by the generated registration code of each catalog file.
-bool RegisterCatalogText(const char* origin, const char* text);
+bool RegisterCatalog(const char* origin, const Assertion* assertions, size_t count);
 
 }  // namespace ipcconf
 

@@ -149,14 +149,13 @@ std::string DefectParamName(const ::testing::TestParamInfo<DefectRow>& info) {
   return name;
 }
 
-std::set<std::string> CatalogIds(const std::string& path, const std::string& area,
-                                 std::vector<std::string>* errors) {
-  std::string file = Runfile(path);
+std::set<std::string> CatalogIds(const std::string& area, std::vector<std::string>* errors) {
   std::set<std::string> ids;
-  for (const Assertion& a : ParseCatalog(ReadTextFile(file), file, errors)) {
-    if (a.area == area) ids.insert(a.id);
+  for (const auto& [id, a] : Catalog()) {
+    if (a.area == area) ids.insert(id);
   }
-  if (ids.empty()) errors->push_back("no " + area + " assertion read from " + file);
+  if (ids.empty()) errors->push_back("no " + area + " assertion is linked into this binary");
+  for (const std::string& e : CatalogErrors()) errors->push_back(e);
   return ids;
 }
 
@@ -415,12 +414,9 @@ std::vector<std::string> CheckDefect(
   return DefectVerdict(row, tags, run(whole ? std::set<std::string>() : tests), subject);
 }
 
-std::map<std::string, std::string> CatalogProfiles(const std::string& path,
-                                                   std::vector<std::string>* errors) {
+std::map<std::string, std::string> CatalogProfiles() {
   std::map<std::string, std::string> out;
-  std::string file = Runfile(path);
-  for (const Assertion& a : ParseCatalog(ReadTextFile(file), file, errors)) out[a.id] = a.profile;
-  if (out.empty()) errors->push_back("no assertion read from " + file);
+  for (const auto& [id, a] : Catalog()) out[id] = a.profile;
   return out;
 }
 

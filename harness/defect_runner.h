@@ -55,10 +55,9 @@ std::vector<DefectRow> ReadDefectTable(const std::string& path);
 // A test parameter name for a row: its defect name with every non-alphanumeric made '_'.
 std::string DefectParamName(const ::testing::TestParamInfo<DefectRow>& info);
 
-// The ids of `area` in the catalog at runfile `path`; unreadable, empty or malformed catalogs
-// add to `errors`.
-std::set<std::string> CatalogIds(const std::string& path, const std::string& area,
-                                 std::vector<std::string>* errors);
+// The ids of `area` among the catalogs linked into this binary (harness/catalog.h); none, or
+// an id defined twice, adds to `errors`.
+std::set<std::string> CatalogIds(const std::string& area, std::vector<std::string>* errors);
 // What keeps a table honest, one message a problem: a row with an error, a defect listed twice,
 // an id the catalog lacks, a catalog id that no defect breaks.
 std::vector<std::string> CoverageProblems(const std::vector<DefectRow>& table,
@@ -151,9 +150,8 @@ std::vector<std::string> CheckDefect(
 std::vector<std::string> LegalVariantProblems(const DefectRow& row, const SubRunResult& run,
                                               const std::map<std::string, std::string>& profile_of,
                                               const std::string& subject);
-// id -> profile of the catalog at runfile `path`.
-std::map<std::string, std::string> CatalogProfiles(const std::string& path,
-                                                   std::vector<std::string>* errors);
+// id -> profile of every assertion linked into this binary.
+std::map<std::string, std::string> CatalogProfiles();
 
 // The verdict on a control run (no defect): it exited 0 with at least `min_cases` results, none
 // FAIL, and none SKIP unless `skips_allowed`.

@@ -25,7 +25,7 @@ def defects_meta_test(
       binary: label of the area's test binary (a cc_test in this package).
       subject: the broken subject's name in its own messages ("libbroken_pipe.so").
       table: label of the defect table (defects.txt).
-      catalog: label of the area's assertions.catalog.
+      catalog: label of the area's catalog library (an assertion_catalog), linked in.
       preload: label of the LD_PRELOAD subject, or None when `binary` links the subject itself.
       universe: a --gtest_filter every run is limited to ("" for all).
       precision_over_area: under a defect, run the first instance of every other test too, so
@@ -38,7 +38,6 @@ def defects_meta_test(
     paths = {
         "binary": "$(rootpath %s)" % binary,
         "table": "$(rootpath %s)" % table,
-        "catalog": "$(rootpath %s)" % catalog,
         "preload": "$(rootpath %s)" % preload if preload else "",
     }
     lines = [
@@ -50,7 +49,6 @@ def defects_meta_test(
         "  c.preload = \"%s\";" % paths["preload"],
         "  c.subject = %s;" % _c_string(subject),
         "  c.table = \"%s\";" % paths["table"],
-        "  c.catalog = \"%s\";" % paths["catalog"],
         "  c.universe = %s;" % _c_string(universe),
         "  c.precision_over_area = %s;" % ("true" if precision_over_area else "false"),
         "  c.min_control_cases = %d;" % min_control_cases,
@@ -58,7 +56,7 @@ def defects_meta_test(
         "  return c;",
         "}",
     ]
-    data = [binary, table, catalog] + ([preload] if preload else [])
+    data = [binary, table] + ([preload] if preload else [])
     native.genrule(
         name = name + "_config",
         srcs = data,
@@ -73,6 +71,7 @@ def defects_meta_test(
         data = data,
         tags = tags,
         deps = [
+            catalog,
             "//harness:meta_test",
             "//harness:test_main",
         ],

@@ -17,7 +17,6 @@ struct MetaTestConfig {
   std::string preload;  // runfile of the LD_PRELOAD subject, "" when the binary links it
   std::string subject;  // its name in its own messages: "libbroken_pipe.so"
   std::string table;    // runfile of the defect table
-  std::string catalog;  // runfile of the area's catalog
   // Which test instances any run of this meta-test selects ("" for all): the pool runs its
   // three-worker instances, which show every defect.
   std::string universe;

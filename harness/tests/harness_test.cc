@@ -210,26 +210,5 @@ TEST(WaitUntilBlocked, FailsWhenTheChildKeepsRunning) {
   EXPECT_THAT(r.message(), HasSubstr("state R"));
 }
 
-TEST(Catalog, ParserNamesTheLineOfEachProblem) {
-  std::vector<std::string> errors;
-  ParseCatalog(
-      "id: A.B\narea: pipe\nprofile: bsd\nsource: s\nstatement: t\n\n"
-      "id: C.D\narea: pipe\n\nnonsense line\n",
-      "x.catalog", &errors);
-  ASSERT_EQ(errors.size(), 5u) << ::testing::PrintToString(errors);
-  EXPECT_THAT(errors[0], HasSubstr("x.catalog:1: A.B has profile 'bsd'"));
-  EXPECT_THAT(errors[1], HasSubstr("x.catalog:7: C.D has no profile"));
-  EXPECT_THAT(errors[4], HasSubstr("x.catalog:10: expected 'key: value'"));
-}
-
-TEST(Catalog, ContinuationLinesJoinTheValue) {
-  std::vector<std::string> errors;
-  auto a = ParseCatalog(
-      "id: A\narea: pipe\nprofile: linux\nsource: s\nstatement: one\n  two\n", "y", &errors);
-  ASSERT_EQ(a.size(), 1u);
-  EXPECT_TRUE(errors.empty());
-  EXPECT_EQ(a[0].statement, "one two");
-}
-
 }  // namespace
 }  // namespace ipcconf

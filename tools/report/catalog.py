@@ -1,11 +1,16 @@
-"""Reads the assertion catalogs (conformance/*/assertions.catalog).
+"""The one reader of the assertion catalogs (conformance/*/assertions.catalog, labs/...).
 
-The format is the one harness/catalog.cc reads: blocks of `key: value` lines separated by blank
-lines, `#` comment lines, indented lines continuing the previous value; keys id, area, profile,
-source, statement; profile is posix or linux.
+The format: blocks of `key: value` lines separated by blank lines, `#` comment lines, indented
+lines continuing the previous value; keys id, area, profile, source, statement (and optionally
+statement_zh); profile is posix or linux.
+
+The C++ test binaries do not parse catalogs: at build time `catalog.py --cc OUT CATALOG`
+(harness/catalog.bzl) turns a catalog into a C++ table that registers its assertions, and
+refuses a malformed catalog, naming the line, so the build fails instead of the tests.
 """
 
 import dataclasses
+import sys
 from typing import Dict, List, Tuple
 
 KEYS = ("id", "area", "profile", "source", "statement")
@@ -92,3 +97,42 @@ def load_catalogs(paths: List[str]) -> Tuple[Dict[str, Assertion], List[str]]:
                 continue
             by_id[a.id] = a
     return by_id, errors
+
+
+def _cc_string(text: str) -> str:
+    """A C++ string literal of UTF-8 text (the catalog holds no control characters)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cc_source(assertions: List[Assertion], origin: str) -> str:
+    """The C++ source that registers `assertions` (harness/catalog.h) when the binary starts."""
+    rows = [f"    {{{_cc_string(a.id)}, {_cc_string(a.area)}, {_cc_string(a.profile)},\n"
+            f"     {_cc_string(a.source)},\n     {_cc_string(a.statement)}}},"
+            for a in assertions]
+    return "\n".join(
+        [f"// Generated from {origin} by tools/report/catalog.py: do not edit.",
+         '#include "harness/catalog.h"', "", "namespace {", "",
+         "const ::ipcconf::Assertion kAssertions[] = {"] + rows +
+        ["};", "",
+         f"const bool kRegistered = ::ipcconf::RegisterCatalog({_cc_string(origin)}, kAssertions,",
+         "                                                     sizeof kAssertions / "
+         "sizeof kAssertions[0]);", "", "}  // namespace", ""])
+
+
+def main(argv: List[str]) -> int:
+    if len(argv) != 3 or argv[0] != "--cc":
+        print("usage: catalog.py --cc OUT.cc CATALOG", file=sys.stderr)
+        return 2
+    out, path = argv[1], argv[2]
+    by_id, errors = load_catalogs([path])
+    if errors or not by_id:
+        for error in errors or [f"{path}: no assertion in it"]:
+            print(f"catalog.py: {error}", file=sys.stderr)
+        return 1
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(cc_source(list(by_id.values()), path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -292,6 +292,22 @@ class SummaryCommandTest(ToolTestCase):
         self.assertIn("malformed.catalog:11: expected 'key: value'", err)
         self.assertIn("test cases: 2 passed, 0 failed", out)
 
+    def test_catalog_tool_refuses_a_malformed_catalog_naming_the_line(self):
+        out = os.path.join(self.tmp, "catalog.cc")
+        run = subprocess.run([sys.executable, os.path.join(HERE, "catalog.py"), "--cc", out,
+                              data("malformed.catalog")], capture_output=True, text=True)
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("malformed.catalog:11: expected 'key: value'", run.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_catalog_tool_writes_the_cpp_table(self):
+        text = catalog.cc_source([catalog.Assertion(
+            "A.B", "pipe", "posix", 'say "hi" \\ there', "中文 statement")], "x.catalog")
+        self.assertIn('{"A.B", "pipe", "posix",', text)
+        self.assertIn('"say \\"hi\\" \\\\ there"', text)
+        self.assertIn('"中文 statement"', text)
+        self.assertIn('RegisterCatalog("x.catalog", kAssertions,', text)
+
     def test_missing_catalog(self):
         code, _, err = self.run_tool("summary", "--catalog", data("no_such.catalog"),
                                      "--xml", data("green_test.xml"))
