@@ -279,7 +279,13 @@ ssize_t write(int fd, const void* buf, size_t n) {
       return -1;
     }
   }
-  if ((Is(Defect::kNoSigpipe) || Is(Defect::kWriteWithoutReaderSucceeds)) && NamedFifoFd(fd)) {
+  if (Is(Defect::kWriteWithoutReaderSucceeds) && NamedFifoFd(fd)) {
+    // SIGPIPE still comes (and kills a writer that does not catch or ignore it); a writer that
+    // lives on is told its bytes went out.
+    ssize_t r = real(fd, buf, n);
+    return r < 0 && errno == EPIPE ? static_cast<ssize_t>(n) : r;
+  }
+  if (Is(Defect::kNoSigpipe) && NamedFifoFd(fd)) {
     sigset_t pipe_only, old;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
@@ -289,7 +295,6 @@ ssize_t write(int fd, const void* buf, size_t n) {
     if (r < 0 && saved == EPIPE) {
       timespec zero{0, 0};
       sigtimedwait(&pipe_only, nullptr, &zero);  // swallow the SIGPIPE
-      if (Is(Defect::kWriteWithoutReaderSucceeds)) r = static_cast<ssize_t>(n);
     }
     sigprocmask(SIG_SETMASK, &old, nullptr);
     errno = saved;
