@@ -4,6 +4,7 @@
 // the harness keeps working. Without IPCCONF_BREAK every call passes through unchanged; an
 // unknown name makes every process it is loaded into exit 2 at once, listing the known ones.
 // The defects and the assertions each must break: defects.txt.
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -86,16 +87,51 @@ int RealOpenAt(int dirfd, const char* path, int flags, mode_t mode) {
   return real(dirfd, path, flags, mode);
 }
 
+// Whether a process has the FIFO `fifo` open with a descriptor that can be the peer of
+// `access` (a writer for a reader, a reader for a writer, any end for O_RDWR, which is its own
+// peer). Only opens that returned count: a process still waiting in open() holds no descriptor
+// yet, so two blocking opens still meet.
+bool PeerEndOpen(const struct stat& fifo, int access) {
+  DIR* proc = opendir("/proc");
+  if (!proc) return false;
+  bool found = false;
+  while (dirent* p = readdir(proc)) {
+    if (found || p->d_name[0] < '0' || p->d_name[0] > '9') continue;
+    std::string fd_dir = std::string("/proc/") + p->d_name + "/fd";
+    DIR* fds = opendir(fd_dir.c_str());
+    if (!fds) continue;
+    while (dirent* f = readdir(fds)) {
+      struct stat st;
+      std::string link = fd_dir + "/" + f->d_name;
+      if (f->d_name[0] == '.' || fstatat(AT_FDCWD, link.c_str(), &st, 0) != 0) continue;
+      if (st.st_dev != fifo.st_dev || st.st_ino != fifo.st_ino) continue;
+      // The link's own mode bits are the descriptor's access: r for reading, w for writing.
+      struct stat as_link;
+      if (fstatat(AT_FDCWD, link.c_str(), &as_link, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      found = access == O_RDWR || (as_link.st_mode & (access == O_RDONLY ? S_IWUSR : S_IRUSR));
+      if (found) break;
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+  return found;
+}
+
 // Sleeps until some process opens `path` (inotify IN_OPEN): "waits for a new peer" even when
-// the peer end is already open.
-void WaitForAnotherOpen(int dirfd, const char* path) {
+// the peer end is already open. -1 with EINTR when a caught signal interrupts the wait.
+int WaitForAnotherOpen(int dirfd, const char* path) {
+  if (path[0] != '/' && dirfd != AT_FDCWD) return 0;
   int in = inotify_init1(IN_CLOEXEC);
-  std::string full = path;
-  if (path[0] != '/' && dirfd != AT_FDCWD) return;
-  if (in < 0 || inotify_add_watch(in, full.c_str(), IN_OPEN) < 0) return;
+  if (in < 0 || inotify_add_watch(in, path, IN_OPEN) < 0) {
+    if (in >= 0) close(in);
+    return 0;
+  }
   char buf[4096];
-  read(in, buf, sizeof buf);
+  ssize_t n = read(in, buf, sizeof buf);
+  int saved = errno;
   close(in);
+  errno = saved;
+  return n < 0 && saved == EINTR ? -1 : 0;
 }
 
 int BrokenOpen(int dirfd, const char* path, int flags, mode_t mode) {
@@ -141,7 +177,11 @@ int BrokenOpen(int dirfd, const char* path, int flags, mode_t mode) {
     close(probe);
   }
   if (fifo && Is(Defect::kOpenWaitsForNewPeer) && !nonblock) {
-    WaitForAnotherOpen(dirfd, path);
+    struct stat node;
+    if (fstatat(dirfd, path, &node, 0) == 0 && PeerEndOpen(node, access) &&
+        WaitForAnotherOpen(dirfd, path) < 0) {
+      return -1;  // EINTR
+    }
   }
   if (fifo && Is(Defect::kOpenRestartsAfterSignal)) {
     int fd;
