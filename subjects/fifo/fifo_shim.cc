@@ -32,6 +32,7 @@
   X(OpenGetsPrivatePipe, open_gets_private_pipe)                            \
   X(NonblockWriterAlwaysEnxio, nonblock_writer_always_enxio)                \
   X(OpenRestartsAfterSignal, open_restarts_after_signal)                    \
+  X(OpenIgnoresSaRestart, open_ignores_sa_restart)                          \
   X(OpenMissingGivesEnxio, open_missing_gives_enxio)                        \
   X(MkfifoMakesRegularFile, mkfifo_makes_regular_file)                      \
   X(MkfifoIgnoresUmask, mkfifo_ignores_umask)                               \
@@ -134,6 +135,30 @@ int WaitForAnotherOpen(int dirfd, const char* path) {
   return n < 0 && saved == EINTR ? -1 : 0;
 }
 
+// Runs the real open with SA_RESTART taken off every caught signal's handler, so that a signal
+// caught while the open waits ends it with EINTR.
+int OpenWithoutRestart(int dirfd, const char* path, int flags, mode_t mode) {
+  struct sigaction saved[NSIG];
+  bool changed[NSIG] = {};
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, nullptr, &saved[sig]) != 0) continue;
+    if (!(saved[sig].sa_flags & SA_RESTART) || saved[sig].sa_handler == SIG_DFL ||
+        saved[sig].sa_handler == SIG_IGN) {
+      continue;
+    }
+    struct sigaction plain = saved[sig];
+    plain.sa_flags &= ~SA_RESTART;
+    changed[sig] = sigaction(sig, &plain, nullptr) == 0;
+  }
+  int fd = RealOpenAt(dirfd, path, flags, mode);
+  int err = errno;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (changed[sig]) sigaction(sig, &saved[sig], nullptr);
+  }
+  errno = err;
+  return fd;
+}
+
 int BrokenOpen(int dirfd, const char* path, int flags, mode_t mode) {
   const bool fifo = !(flags & O_CREAT) && FifoAt(dirfd, path);
   const int access = flags & O_ACCMODE;
@@ -182,6 +207,9 @@ int BrokenOpen(int dirfd, const char* path, int flags, mode_t mode) {
         WaitForAnotherOpen(dirfd, path) < 0) {
       return -1;  // EINTR
     }
+  }
+  if (fifo && Is(Defect::kOpenIgnoresSaRestart) && access != O_RDWR && !nonblock) {
+    return OpenWithoutRestart(dirfd, path, flags, mode);
   }
   if (fifo && Is(Defect::kOpenRestartsAfterSignal)) {
     int fd;
