@@ -55,8 +55,8 @@ class FifoCase : public ::testing::TestWithParam<OpenWay> {
         blocking ? "FIFO.OPEN.RDONLY_WAITS_FOR_WRITER" : "FIFO.OPEN.RDONLY_NONBLOCK_AT_ONCE";
     const char *writer_id =
         blocking ? "FIFO.OPEN.RDONLY_WAITS_FOR_WRITER" : "FIFO.OPEN.WRONLY_NONBLOCK_WITH_READER";
-    const std::string reader_open = blocking ? "the reader's open(O_RDONLY)"
-                                             : "the reader's open(O_RDONLY|O_NONBLOCK)";
+    const std::string reader_open =
+        blocking ? "the reader's open(O_RDONLY)" : "the reader's open(O_RDONLY|O_NONBLOCK)";
     const std::string writer_open = blocking ? "the writer's open(O_WRONLY), a reader waiting"
                                              : "the writer's open(O_WRONLY|O_NONBLOCK), a "
                                                "reader open";
@@ -65,8 +65,8 @@ class FifoCase : public ::testing::TestWithParam<OpenWay> {
     if (blocking) {
       // No writer yet: the reader must be waiting in open before the writer comes.
       if (auto asleep = SleepsInOpen(reader_->pid()); !asleep) {
-        RecordBlocked(reader_id, reader_open + ", no writer yet, did not wait: " +
-                                     asleep.message());
+        RecordBlocked(reader_id,
+                      reader_open + ", no writer yet, did not wait: " + asleep.message());
         return false;
       }
     }
@@ -177,8 +177,7 @@ IPC_TEST_P(FifoCase, FullFifoBlocksWriterUntilReaderDrains, "FIFO.CASE.FULL_BLOC
             if (errno != EAGAIN) return 13;
             SetNonBlocking(fd, false);
             std::string extra(kExtra, 'x');
-            return write(fd, extra.data(), extra.size()) == static_cast<ssize_t>(kExtra) ? 0
-                                                                                         : 14;
+            return write(fd, extra.data(), extra.size()) == static_cast<ssize_t>(kExtra) ? 0 : 14;
           })) {
     return;
   }

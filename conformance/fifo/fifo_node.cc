@@ -51,9 +51,8 @@ void RemoveFifoName(const std::string &path) {
 
 bool IsFifoAt(int fd, const std::string &path) {
   struct stat by_fd, by_path;
-  return fstat(fd, &by_fd) == 0 && stat(path.c_str(), &by_path) == 0 &&
-         S_ISFIFO(by_fd.st_mode) && by_fd.st_dev == by_path.st_dev &&
-         by_fd.st_ino == by_path.st_ino;
+  return fstat(fd, &by_fd) == 0 && stat(path.c_str(), &by_path) == 0 && S_ISFIFO(by_fd.st_mode) &&
+         by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino;
 }
 
 const char *WaitsForPeerAssertion(int access) {
@@ -113,8 +112,7 @@ HeldEnds HoldWriterOnly(const std::string &path) {
   return ends;
 }
 
-bool AwaitOpened(Child &opener, Handshake &opened, const char *assertion,
-                 const std::string &what) {
+bool AwaitOpened(Child &opener, Handshake &opened, const char *assertion, const std::string &what) {
   bool got = false;
   bool timed_out = !PollUntil([&]() {
     got = opened.Receive(nullptr, Millis(0));
@@ -134,8 +132,8 @@ bool AwaitOpened(Child &opener, Handshake &opened, const char *assertion,
   } else if (o.kind == Outcome::Kind::kExited && o.code > kOpenFailed) {
     RecordBlocked(assertion, what + " failed with " + ErrnoName(o.code - kOpenFailed));
   } else {
-    RecordBlocked(assertion, "the process making " + what + " " + o.Describe() +
-                                 " before its open returned");
+    RecordBlocked(assertion,
+                  "the process making " + what + " " + o.Describe() + " before its open returned");
   }
   return false;
 }

@@ -159,7 +159,8 @@ IPC_TEST(FifoUnlink, NewNodeOnTheSamePathIsADifferentFifo, "FIFO.UNLINK.NEW_NODE
   IPCCONF_BLOCKED_BY_IF(old_got.find("new") == std::string::npos && old_got != "old",
                         "FIFO.UNLINK.OPEN_ENDS_KEEP_WORKING",
                         "the old FIFO's ends, its name unlinked, lost their own bytes: its "
-                        "reader got \"" + old_got + "\" instead of \"old\"");
+                        "reader got \"" +
+                            old_got + "\" instead of \"old\"");
   EXPECT_TRUE(old_read);
   EXPECT_TRUE(new_read);
   EXPECT_EQ(old_got, "old") << "the old FIFO's reader must see only the old FIFO's data";

@@ -96,21 +96,19 @@ bool PeerEndOpen(const struct stat& fifo, int access) {
   DIR* proc = opendir("/proc");
   if (!proc) return false;
   bool found = false;
-  while (dirent* p = readdir(proc)) {
-    if (found || p->d_name[0] < '0' || p->d_name[0] > '9') continue;
+  for (dirent* p; !found && (p = readdir(proc));) {
+    if (p->d_name[0] < '0' || p->d_name[0] > '9') continue;
     std::string fd_dir = std::string("/proc/") + p->d_name + "/fd";
     DIR* fds = opendir(fd_dir.c_str());
     if (!fds) continue;
-    while (dirent* f = readdir(fds)) {
-      struct stat st;
-      std::string link = fd_dir + "/" + f->d_name;
-      if (f->d_name[0] == '.' || fstatat(AT_FDCWD, link.c_str(), &st, 0) != 0) continue;
-      if (st.st_dev != fifo.st_dev || st.st_ino != fifo.st_ino) continue;
+    for (dirent* f; !found && (f = readdir(fds));) {
       // The link's own mode bits are the descriptor's access: r for reading, w for writing.
-      struct stat as_link;
-      if (fstatat(AT_FDCWD, link.c_str(), &as_link, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      found = access == O_RDWR || (as_link.st_mode & (access == O_RDONLY ? S_IWUSR : S_IRUSR));
-      if (found) break;
+      struct stat st, as_link;
+      std::string link = fd_dir + "/" + f->d_name;
+      found = f->d_name[0] != '.' && fstatat(AT_FDCWD, link.c_str(), &st, 0) == 0 &&
+              st.st_dev == fifo.st_dev && st.st_ino == fifo.st_ino &&
+              fstatat(AT_FDCWD, link.c_str(), &as_link, AT_SYMLINK_NOFOLLOW) == 0 &&
+              (access == O_RDWR || (as_link.st_mode & (access == O_RDONLY ? S_IWUSR : S_IRUSR)));
     }
     closedir(fds);
   }
@@ -123,14 +121,10 @@ bool PeerEndOpen(const struct stat& fifo, int access) {
 int WaitForAnotherOpen(int dirfd, const char* path) {
   if (path[0] != '/' && dirfd != AT_FDCWD) return 0;
   int in = inotify_init1(IN_CLOEXEC);
-  if (in < 0 || inotify_add_watch(in, path, IN_OPEN) < 0) {
-    if (in >= 0) close(in);
-    return 0;
-  }
   char buf[4096];
-  ssize_t n = read(in, buf, sizeof buf);
+  ssize_t n = in >= 0 && inotify_add_watch(in, path, IN_OPEN) >= 0 ? read(in, buf, sizeof buf) : 0;
   int saved = errno;
-  close(in);
+  if (in >= 0) close(in);
   errno = saved;
   return n < 0 && saved == EINTR ? -1 : 0;
 }
@@ -141,11 +135,7 @@ int OpenWithoutRestart(int dirfd, const char* path, int flags, mode_t mode) {
   struct sigaction saved[NSIG];
   bool changed[NSIG] = {};
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, nullptr, &saved[sig]) != 0) continue;
-    if (!(saved[sig].sa_flags & SA_RESTART) || saved[sig].sa_handler == SIG_DFL ||
-        saved[sig].sa_handler == SIG_IGN) {
-      continue;
-    }
+    if (sigaction(sig, nullptr, &saved[sig]) != 0 || !(saved[sig].sa_flags & SA_RESTART)) continue;
     struct sigaction plain = saved[sig];
     plain.sa_flags &= ~SA_RESTART;
     changed[sig] = sigaction(sig, &plain, nullptr) == 0;
