@@ -5,6 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <optional>
 #include <sstream>
 
 #include "harness/blocked.h"
@@ -142,15 +144,19 @@ bool AwaitOpened(Child &opener, Handshake &opened, const char *assertion, const 
   if (!HaveProcStat()) return WaitUntilBlocked(pid, {SYS_openat, std::nullopt});  // UNSUPPORTED
   ProcessState last;
   bool in_open = false;
+  std::optional<long> other_call;  // the call other than openat it was last seen asleep in
+  auto since = std::chrono::steady_clock::now();
   PollUntil([&]() {
     in_open = WaitUntilBlocked(pid, {SYS_openat, std::nullopt}, Millis(0));
     if (in_open) return true;
     last = ReadProcessState(pid);
     if (!last.exists || last.state == 'Z' || last.state == 'X') return true;
-    // Asleep in a known call other than openat, twice in a row: the open returned.
-    ProcessState again = ReadProcessState(pid);
-    return last.sleeping() && again.sleeping() && last.syscall_nr &&
-           *last.syscall_nr != SYS_openat && again.syscall_nr == last.syscall_nr;
+    // Asleep (interruptibly: not on disk I/O, as in exec) in one known call other than
+    // openat for a whole quiet window: its open returned and it waits for something else.
+    std::optional<long> call = last.state == 'S' ? last.syscall_nr : std::nullopt;
+    if (call != other_call || !call) since = std::chrono::steady_clock::now();
+    other_call = call;
+    return call && std::chrono::steady_clock::now() - since >= kQuietWindow;
   });
   if (in_open) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
