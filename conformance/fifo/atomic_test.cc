@@ -70,20 +70,20 @@ IPC_TEST_P(FifoAtomic, RecordsFromManyWriterProcessesArriveWhole, "FIFO.ATOMIC.N
   // Each writer opens the FIFO by path itself, without waiting (a reader is
   // open), and writes more than the FIFO holds: its blocking writes wait for the
   // reader.
-  Handshake opened;
+  Handshake opened[kWriters];  // one each: a writer that ends early is told from the others
   std::vector<Child> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.push_back(Child::Fork([&, w]() {
       mine = HeldEnds();  // the test's ends are not this writer's
       int fd = OpenEnd(fifo.path(), O_WRONLY, OpenWay::kNonBlockThenClear);
       if (fd < 0) return kOpenFailed + errno;
-      opened.Send();
+      opened[w].Send();
       int status = WriteRecords(fd, w, per_writer, size);
       return status == 2 && errno == EAGAIN ? kWriteWouldBlock : status;
     }));
   }
   for (int w = 0; w < kWriters; ++w) {
-    if (!AwaitOpened(writers[w], opened, "FIFO.OPEN.WRONLY_NONBLOCK_WITH_READER",
+    if (!AwaitOpened(writers[w], opened[w], "FIFO.OPEN.WRONLY_NONBLOCK_WITH_READER",
                      "writer " + std::to_string(w) + "'s open(O_WRONLY|O_NONBLOCK)")) {
       return;
     }
