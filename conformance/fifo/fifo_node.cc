@@ -165,7 +165,8 @@ bool AwaitOpened(Child &opener, Handshake &opened, const char *assertion, const 
 }
 
 ::testing::AssertionResult EndsWithoutWaiting(Child &child, const std::string &what) {
-  if (WaitUntilBlocked(child.pid(), {})) {
+  // Asleep for a whole quiet window, not for an instant (a page fault under load is not a wait).
+  if (WaitUntilBlocked(child.pid(), {}) && StaysBlocked(child.pid(), {})) {
     std::string where = DescribeProcessGroup(child.pid());
     child.Kill();
     return ::testing::AssertionFailure()

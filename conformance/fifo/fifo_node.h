@@ -96,8 +96,8 @@ bool AwaitOpened(Child &opener, Handshake &opened, const char *assertion, const 
 // returned), naming what it does; otherwise after kEventBound.
 ::testing::AssertionResult SleepsInOpen(pid_t pid);
 
-// Succeeds if `child` ends with exit status 0 without ever being seen asleep:
-// the call it makes returned at once. If it sleeps, the failure names where,
+// Succeeds if `child` ends with exit status 0 without being seen asleep for a
+// quiet window: the call it makes returned at once. If it sleeps, the failure names where,
 // and the child is killed.
 ::testing::AssertionResult EndsWithoutWaiting(Child &child, const std::string &what);
 
