@@ -12,6 +12,7 @@
 #include "harness/assertions.h"
 #include "harness/child.h"
 #include "harness/pipe_kinds.h"
+#include "harness/result_kind.h"
 #include "harness/stream_checks.h"
 #include "harness/syscall.h"
 #include "gmock/gmock.h"
@@ -47,6 +48,9 @@ size_t Bytes(RecordSize s, long pipe_buf) {
   return 0;
 }
 
+// A writer child's exit status when a blocking write() failed with EAGAIN.
+constexpr int kWriteWouldBlock = 4;
+
 class FifoAtomic : public ::testing::TestWithParam<RecordSize> {};
 
 IPC_TEST_P(FifoAtomic, RecordsFromManyWriterProcessesArriveWhole, "FIFO.ATOMIC.NO_INTERLEAVE") {
@@ -63,22 +67,39 @@ IPC_TEST_P(FifoAtomic, RecordsFromManyWriterProcessesArriveWhole, "FIFO.ATOMIC.N
   const int kWriters = 8;
   const int per_writer = static_cast<int>(std::max<size_t>(64, 131072 / size));
 
-  Handshake opened;
+  // Each writer opens the FIFO by path itself, without waiting (a reader is
+  // open), and writes more than the FIFO holds: its blocking writes wait for the
+  // reader.
+  Handshake opened[kWriters];  // one each: a writer that ends early is told from the others
   std::vector<Child> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.push_back(Child::Fork([&, w]() {
       mine = HeldEnds();  // the test's ends are not this writer's
-      int fd = open(fifo.c_str(), O_WRONLY);
-      if (fd < 0) return 100 + errno;
-      opened.Send();
-      return WriteRecords(fd, w, per_writer, size);
+      int fd = OpenEnd(fifo.path(), O_WRONLY, OpenWay::kNonBlockThenClear);
+      if (fd < 0) return kOpenFailed + errno;
+      opened[w].Send();
+      int status = WriteRecords(fd, w, per_writer, size);
+      return status == 2 && errno == EAGAIN ? kWriteWouldBlock : status;
     }));
   }
-  for (int w = 0; w < kWriters; ++w) ASSERT_TRUE(opened.Receive()) << "writer " << w;
+  for (int w = 0; w < kWriters; ++w) {
+    if (!AwaitOpened(writers[w], opened[w], "FIFO.OPEN.WRONLY_NONBLOCK_WITH_READER",
+                     "writer " + std::to_string(w) + "'s open(O_WRONLY|O_NONBLOCK)")) {
+      return;
+    }
+  }
   mine.write.reset();
   std::string stream;
-  EXPECT_TRUE(ReadToEndOfFile(mine.read.get(), &stream));
-  for (Child &c : writers) EXPECT_TRUE(ExitedWith(c.Wait(), 0)) << "2: write failed, 3: short";
+  ::testing::AssertionResult read_all = ReadToEndOfFile(mine.read.get(), &stream);
+  std::vector<Outcome> ends;
+  for (Child &c : writers) ends.push_back(c.Wait());
+  for (const Outcome &o : ends) {
+    IPCCONF_BLOCKED_BY_IF(o.Exited(kWriteWouldBlock), "FIFO.CASE.FULL_BLOCKS_WRITER",
+                          "a blocking write() of a record to the full FIFO failed with EAGAIN "
+                          "instead of waiting for the reader");
+  }
+  EXPECT_TRUE(read_all);
+  for (const Outcome &o : ends) EXPECT_TRUE(ExitedWith(o, 0)) << "2: write failed, 3: short";
   EXPECT_TRUE(AllRecordsWhole(stream, size, kWriters, per_writer));
 }
 

@@ -21,7 +21,7 @@ IPC_TEST(Mkfifo, CreatesAFifoSpecialFile, "FIFO.MKFIFO.CREATES_FIFO") {
   struct stat st;
   ASSERT_THAT(SYS(lstat(path.c_str(), &st)), SyscallSucceeds());
   EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "stat() mode " << std::oct << st.st_mode << " is not a FIFO";
-  unlink(path.c_str());
+  RemoveFifoName(path);
 }
 
 struct ModeCase {
@@ -41,9 +41,9 @@ IPC_TEST_P(MkfifoMode, PermissionBitsAreModeMinusUmask, "FIFO.MKFIFO.MODE_UMASK"
   ASSERT_EQ(r, 0) << "mkfifo failed: " << ErrnoName(saved);
   struct stat st;
   ASSERT_THAT(SYS(lstat(path.c_str(), &st)), SyscallSucceeds());
-  unlink(path.c_str());
   EXPECT_EQ(st.st_mode & 07777, c.mode & ~c.umask)
       << std::oct << "mkfifo(path, 0" << c.mode << ") with umask 0" << c.umask;
+  RemoveFifoName(path);
 }
 
 std::string ModeCaseName(const ::testing::TestParamInfo<ModeCase> &info) {
@@ -87,7 +87,7 @@ IPC_TEST_P(MkfifoExisting, FailsWithEexistAndKeepsTheFile, "FIFO.MKFIFO.EEXIST")
   if (GetParam() == Existing::kDirectory) {
     rmdir(path.c_str());
   } else {
-    unlink(path.c_str());
+    RemoveFifoName(path);  // a plain unlink() for what is not a FIFO
   }
 }
 

@@ -13,6 +13,7 @@
 #include "harness/blocked.h"
 #include "harness/child.h"
 #include "harness/helper_program.h"
+#include "harness/result_kind.h"
 #include "harness/stream_checks.h"
 #include "harness/syscall.h"
 #include "gmock/gmock.h"
@@ -20,6 +21,10 @@
 
 namespace ipcconf {
 namespace {
+
+// fifo_expect's exit status when the whole message came but read() at
+// end-of-file failed (or end-of-file never came).
+constexpr int kNoEndOfFileAfterMessage = 6;
 
 // fifo_send PATH MESSAGE: opens PATH for writing (waiting for a reader) and
 // writes MESSAGE.
@@ -32,13 +37,14 @@ IPCCONF_HELPER(fifo_send) {
 }
 
 // fifo_expect PATH MESSAGE: opens PATH for reading (waiting for a writer),
-// reads to end-of-file, exits 0 if exactly MESSAGE arrived.
+// reads to end-of-file, exits 0 if exactly MESSAGE arrived (6: MESSAGE
+// arrived, then no end-of-file).
 IPCCONF_HELPER(fifo_expect) {
   if (argc != 3) return 2;
   int fd = open(argv[1], O_RDONLY);
   if (fd < 0) return 3;
   std::string got;
-  if (!ReadToEndOfFile(fd, &got)) return 4;
+  if (!ReadToEndOfFile(fd, &got)) return got == argv[2] ? kNoEndOfFileAfterMessage : 4;
   return got == argv[2] ? 0 : 5;
 }
 
@@ -56,9 +62,25 @@ IPC_TEST_P(FifoUnrelated, ExecedProgramsTalkThroughThePath, "FIFO.PATH.UNRELATED
   bool reader_first = GetParam() == First::kReader;
   Child first = Child::Exec(reader_first ? reader_cmd : writer_cmd);
   // The first one sleeps in open until the other program opens the other end.
-  ASSERT_TRUE(WaitUntilBlocked(first.pid(), {SYS_openat, std::nullopt}));
+  if (auto asleep = SleepsInOpen(first.pid()); !asleep) {
+    // Its open returned with nobody at the other end. Two opens of the path that
+    // do not lead to the FIFO there are this test's failure (HoldBothEnds records
+    // it); if they do, the open merely did not wait, and the order this test
+    // needs cannot be made.
+    HeldEnds probe = HoldBothEnds(fifo.path());
+    if (!probe.write) return;
+    RecordBlocked(WaitsForPeerAssertion(reader_first ? O_RDONLY : O_WRONLY),
+                  std::string("the first program's blocking open, nobody at the other end, "
+                              "did not wait: ") +
+                      asleep.message());
+    return;
+  }
   Child second = Child::Exec(reader_first ? writer_cmd : reader_cmd);
   Outcome a = first.Wait(), b = second.Wait();
+  IPCCONF_BLOCKED_BY_IF((reader_first ? a : b).Exited(kNoEndOfFileAfterMessage),
+                        "FIFO.CASE.EOF_NO_WRITERS",
+                        "the reader got the whole message, then no end-of-file (read() failed "
+                        "or never returned 0) after the writer exited");
   EXPECT_TRUE(ExitedWith(reader_first ? a : b, 0))
       << "the reader: 3 open failed, 4 no end-of-file, 5 wrong bytes";
   EXPECT_TRUE(ExitedWith(reader_first ? b : a, 0)) << "the writer: 3 open failed, 4 short write";
@@ -101,7 +123,19 @@ IPC_TEST(FifoUnlink, NameIsGoneWhileEndsAreOpen, "FIFO.UNLINK.NAME_GONE") {
   ASSERT_THAT(SYS(unlink(fifo.c_str())), SyscallSucceeds());
   struct stat st;
   EXPECT_THAT(SYS(lstat(fifo.c_str(), &st)), SyscallFailsWithErrno(ENOENT));
-  EXPECT_THAT(SYS(open(fifo.c_str(), O_RDONLY | O_NONBLOCK)), SyscallFailsWithErrno(ENOENT));
+  const bool name_gone = lstat(fifo.c_str(), &st) != 0 && errno == ENOENT;
+  errno = 0;
+  int fd = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  const int err = errno;
+  if (fd >= 0) close(fd);
+  // The name is gone (lstat says so); which errno an open of a missing path
+  // gives is FIFO.OPEN.ENOENT's.
+  IPCCONF_BLOCKED_BY_IF(name_gone && fd < 0 && err != ENOENT, "FIFO.OPEN.ENOENT",
+                        "open() of the unlinked path failed with " + ErrnoName(err) +
+                            " where lstat() reports ENOENT");
+  EXPECT_TRUE(fd < 0 && err == ENOENT)
+      << "open() of the unlinked path must fail with ENOENT; it "
+      << (fd >= 0 ? std::string("succeeded") : "failed with " + ErrnoName(err));
 }
 
 IPC_TEST(FifoUnlink, NewNodeOnTheSamePathIsADifferentFifo, "FIFO.UNLINK.NEW_NODE_IS_NEW_FIFO") {
@@ -118,11 +152,19 @@ IPC_TEST(FifoUnlink, NewNodeOnTheSamePathIsADifferentFifo, "FIFO.UNLINK.NEW_NODE
   old_ends.write.reset();
   new_ends.write.reset();
   std::string old_got, new_got;
-  EXPECT_TRUE(ReadToEndOfFile(old_ends.read.get(), &old_got));
-  EXPECT_TRUE(ReadToEndOfFile(new_ends.read.get(), &new_got));
+  ::testing::AssertionResult old_read = ReadToEndOfFile(old_ends.read.get(), &old_got);
+  ::testing::AssertionResult new_read = ReadToEndOfFile(new_ends.read.get(), &new_got);
+  // This test is about where the NEW node's bytes go. The old ends carrying their
+  // own bytes after the unlink is FIFO.UNLINK.OPEN_ENDS_KEEP_WORKING.
+  IPCCONF_BLOCKED_BY_IF(old_got.find("new") == std::string::npos && old_got != "old",
+                        "FIFO.UNLINK.OPEN_ENDS_KEEP_WORKING",
+                        "the old FIFO's ends, its name unlinked, lost their own bytes: its "
+                        "reader got \"" +
+                            old_got + "\" instead of \"old\"");
+  EXPECT_TRUE(old_read);
+  EXPECT_TRUE(new_read);
   EXPECT_EQ(old_got, "old") << "the old FIFO's reader must see only the old FIFO's data";
   EXPECT_EQ(new_got, "new") << "the new node must lead to a new, separate pipe";
-  unlink(fifo.c_str());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // the harness keeps working. Without IPCCONF_BREAK every call passes through unchanged; an
 // unknown name makes every process it is loaded into exit 2 at once, listing the known ones.
 // The defects and the assertions each must break: defects.txt.
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
   X(OpenGetsPrivatePipe, open_gets_private_pipe)                            \
   X(NonblockWriterAlwaysEnxio, nonblock_writer_always_enxio)                \
   X(OpenRestartsAfterSignal, open_restarts_after_signal)                    \
+  X(OpenIgnoresSaRestart, open_ignores_sa_restart)                          \
   X(OpenMissingGivesEnxio, open_missing_gives_enxio)                        \
   X(MkfifoMakesRegularFile, mkfifo_makes_regular_file)                      \
   X(MkfifoIgnoresUmask, mkfifo_ignores_umask)                               \
@@ -86,16 +88,65 @@ int RealOpenAt(int dirfd, const char* path, int flags, mode_t mode) {
   return real(dirfd, path, flags, mode);
 }
 
+// Whether a process has the FIFO `fifo` open with a descriptor that can be the peer of
+// `access` (a writer for a reader, a reader for a writer, any end for O_RDWR, which is its own
+// peer). Only opens that returned count: a process still waiting in open() holds no descriptor
+// yet, so two blocking opens still meet.
+bool PeerEndOpen(const struct stat& fifo, int access) {
+  DIR* proc = opendir("/proc");
+  if (!proc) return false;
+  bool found = false;
+  for (dirent* p; !found && (p = readdir(proc));) {
+    if (p->d_name[0] < '0' || p->d_name[0] > '9') continue;
+    std::string fd_dir = std::string("/proc/") + p->d_name + "/fd";
+    DIR* fds = opendir(fd_dir.c_str());
+    if (!fds) continue;
+    for (dirent* f; !found && (f = readdir(fds));) {
+      // The link's own mode bits are the descriptor's access: r for reading, w for writing.
+      struct stat st, as_link;
+      std::string link = fd_dir + "/" + f->d_name;
+      found = f->d_name[0] != '.' && fstatat(AT_FDCWD, link.c_str(), &st, 0) == 0 &&
+              st.st_dev == fifo.st_dev && st.st_ino == fifo.st_ino &&
+              fstatat(AT_FDCWD, link.c_str(), &as_link, AT_SYMLINK_NOFOLLOW) == 0 &&
+              (access == O_RDWR || (as_link.st_mode & (access == O_RDONLY ? S_IWUSR : S_IRUSR)));
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+  return found;
+}
+
 // Sleeps until some process opens `path` (inotify IN_OPEN): "waits for a new peer" even when
-// the peer end is already open.
-void WaitForAnotherOpen(int dirfd, const char* path) {
+// the peer end is already open. -1 with EINTR when a caught signal interrupts the wait.
+int WaitForAnotherOpen(int dirfd, const char* path) {
+  if (path[0] != '/' && dirfd != AT_FDCWD) return 0;
   int in = inotify_init1(IN_CLOEXEC);
-  std::string full = path;
-  if (path[0] != '/' && dirfd != AT_FDCWD) return;
-  if (in < 0 || inotify_add_watch(in, full.c_str(), IN_OPEN) < 0) return;
   char buf[4096];
-  read(in, buf, sizeof buf);
-  close(in);
+  ssize_t n = in >= 0 && inotify_add_watch(in, path, IN_OPEN) >= 0 ? read(in, buf, sizeof buf) : 0;
+  int saved = errno;
+  if (in >= 0) close(in);
+  errno = saved;
+  return n < 0 && saved == EINTR ? -1 : 0;
+}
+
+// Runs the real open with SA_RESTART taken off every caught signal's handler, so that a signal
+// caught while the open waits ends it with EINTR.
+int OpenWithoutRestart(int dirfd, const char* path, int flags, mode_t mode) {
+  struct sigaction saved[NSIG];
+  bool changed[NSIG] = {};
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sigaction(sig, nullptr, &saved[sig]) != 0 || !(saved[sig].sa_flags & SA_RESTART)) continue;
+    struct sigaction plain = saved[sig];
+    plain.sa_flags &= ~SA_RESTART;
+    changed[sig] = sigaction(sig, &plain, nullptr) == 0;
+  }
+  int fd = RealOpenAt(dirfd, path, flags, mode);
+  int err = errno;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (changed[sig]) sigaction(sig, &saved[sig], nullptr);
+  }
+  errno = err;
+  return fd;
 }
 
 int BrokenOpen(int dirfd, const char* path, int flags, mode_t mode) {
@@ -141,7 +192,14 @@ int BrokenOpen(int dirfd, const char* path, int flags, mode_t mode) {
     close(probe);
   }
   if (fifo && Is(Defect::kOpenWaitsForNewPeer) && !nonblock) {
-    WaitForAnotherOpen(dirfd, path);
+    struct stat node;
+    if (fstatat(dirfd, path, &node, 0) == 0 && PeerEndOpen(node, access) &&
+        WaitForAnotherOpen(dirfd, path) < 0) {
+      return -1;  // EINTR
+    }
+  }
+  if (fifo && Is(Defect::kOpenIgnoresSaRestart) && access != O_RDWR && !nonblock) {
+    return OpenWithoutRestart(dirfd, path, flags, mode);
   }
   if (fifo && Is(Defect::kOpenRestartsAfterSignal)) {
     int fd;
@@ -279,7 +337,13 @@ ssize_t write(int fd, const void* buf, size_t n) {
       return -1;
     }
   }
-  if ((Is(Defect::kNoSigpipe) || Is(Defect::kWriteWithoutReaderSucceeds)) && NamedFifoFd(fd)) {
+  if (Is(Defect::kWriteWithoutReaderSucceeds) && NamedFifoFd(fd)) {
+    // SIGPIPE still comes (and kills a writer that does not catch or ignore it); a writer that
+    // lives on is told its bytes went out.
+    ssize_t r = real(fd, buf, n);
+    return r < 0 && errno == EPIPE ? static_cast<ssize_t>(n) : r;
+  }
+  if (Is(Defect::kNoSigpipe) && NamedFifoFd(fd)) {
     sigset_t pipe_only, old;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
@@ -289,7 +353,6 @@ ssize_t write(int fd, const void* buf, size_t n) {
     if (r < 0 && saved == EPIPE) {
       timespec zero{0, 0};
       sigtimedwait(&pipe_only, nullptr, &zero);  // swallow the SIGPIPE
-      if (Is(Defect::kWriteWithoutReaderSucceeds)) r = static_cast<ssize_t>(n);
     }
     sigprocmask(SIG_SETMASK, &old, nullptr);
     errno = saved;
