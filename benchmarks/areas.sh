@@ -6,11 +6,12 @@
 #    server, not its client, so time(1) of the client says nothing);
 #  - the area's test binary run directly, once, as one process: wall, user and system CPU
 #    (children included: every child is reaped), and how many test cases it ran.
-# Usage: benchmarks/areas.sh [AREA...]   (default: pipe fifo sysv pool). Run on an idle machine.
+# Usage: benchmarks/areas.sh [AREA...]   (default: every area of conformance/areas.bzl). Run on
+# an idle machine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 areas=("$@")
-((${#areas[@]})) || areas=(pipe fifo sysv pool)
+((${#areas[@]})) || mapfile -t areas < <(python3 tools/report/areas.py)
 targets=()
 for area in "${areas[@]}"; do targets+=("//conformance/${area}/..."); done
 bazel build --noshow_progress "${targets[@]}" >/dev/null 2>&1

@@ -1,18 +1,26 @@
 """The conformance areas, in ONE place, and the macro each area's BUILD calls.
 
 Adding an area: a folder conformance/AREA with assertions.catalog, *_test.cc and a BUILD file
-calling conformance_area(), plus its name in CONFORMANCE_AREAS (which the portable binary and
-the reports pick up).
+calling conformance_area(), a broken subject in subjects/AREA with its defects.txt, plus its name
+in CONFORMANCE_AREAS, which the portable binary, `tools/ipcconf run`, benchmarks/areas.sh and
+benchmarks/precision.py read (the Python and shell tools through tools/report/areas.py).
 """
 
 load("//harness:catalog.bzl", "assertion_catalog")
 load("//harness:meta_test.bzl", "defects_meta_test")
 
+# Every area: conformance/AREA holds its catalog and tests, and //conformance/AREA:defects_test
+# proves each of its assertions can fail, and only under its own defects.
 CONFORMANCE_AREAS = [
     "pipe",
     "fifo",
     "sysv",
+    "pool",
 ]
+
+# The areas whose subject is the machine itself: the portable binary carries them. The pool
+# area's subject is a library picked at build time (--//ipc/pool:impl), so it is not among them.
+PORTABLE_AREAS = [area for area in CONFORMANCE_AREAS if area != "pool"]
 
 def conformance_area(
         area,

@@ -336,6 +336,8 @@ SubRunResult SubRun::Finish(Millis bound, Millis stall) {
     }
     run.outcome = child_->Wait(Millis(0));  // the outcome, or the diagnosis and the kill
   }
+  run.elapsed =
+      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
   run.output = ReadTextFile(output_file_);
   run.results = ReadResults(results_file_);
   return run;

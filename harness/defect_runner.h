@@ -6,6 +6,7 @@
 #ifndef IPCCONF_HARNESS_DEFECT_RUNNER_H_
 #define IPCCONF_HARNESS_DEFECT_RUNNER_H_
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -90,6 +91,7 @@ struct SubRunResult {
   std::string hang;    // why it was called hung ("no output for 60000 ms"), when it was
   std::string output;  // standard output and error, together
   std::vector<ResultLine> results;
+  Millis elapsed{0};  // from its start to its end (or to the kill)
 
   bool Hung() const { return !hang.empty() || outcome.kind == Outcome::Kind::kTimedOut; }
   // Ran to its end as a test binary does: exit status 0 (all passed) or 1 (some failed).
@@ -118,6 +120,7 @@ class SubRun {
  private:
   std::string dir_, output_file_, results_file_;
   std::unique_ptr<Child> child_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::string start_error_;
 };
 

@@ -1,7 +1,16 @@
 // The defects meta-test of every area (see meta_test.h); the area's configuration is generated
 // by harness/meta_test.bzl. All sub-runs start at the first test that needs one, a few at a
 // time (most of a broken run is waiting on bounds, not on the CPU), each bounded.
+//
+// For measurements (benchmarks/precision.py), two variables:
+//   IPCCONF_META_WHOLE=1      every row runs every test instance of the area;
+//   IPCCONF_META_REPORT=FILE  each row appends one line to FILE: area, row, how the run ended,
+//                             seconds, cases, cases blocked, and the ids listed, listed and
+//                             failed, listed and not failed, failed or blocking but not listed.
 #include "harness/meta_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <deque>
 #include <map>
@@ -77,8 +86,13 @@ const std::vector<std::string>& Instances() {
 
 // What a row's run selects: every instance of the tests of its ids, and (precision over the
 // area) the first instance of every other test. "" selects the whole universe.
+bool WholeRuns() {
+  const char* whole = getenv("IPCCONF_META_WHOLE");
+  return whole && std::string(whole) == "1";
+}
+
 std::string RowFilter(const DefectRow& row) {
-  if (row.legal) return Config().universe;
+  if (row.legal || WholeRuns()) return Config().universe;
   std::set<std::string> own = Tags().TestsChecking(row.ids);
   if (Instances().empty()) return FilterFor(own);
   std::set<std::string> seen;
@@ -133,12 +147,56 @@ const std::map<std::string, SubRunResult>& Runs() {
   return *runs;
 }
 
+std::string Joined(const std::set<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) out += (out.empty() ? "" : ",") + id;
+  return out;
+}
+
+// One line of IPCCONF_META_REPORT about a row's run (see the top of this file). For a legal row
+// "listed" is LEGAL and every posix-profile id that failed is "not listed".
+void ReportRow(const DefectRow& row, const SubRunResult& run) {
+  const char* path = getenv("IPCCONF_META_REPORT");
+  if (!path || !*path) return;
+  std::set<std::string> listed(row.ids.begin(), row.ids.end()), failed, extra;
+  int blocked = 0;
+  std::map<std::string, std::string> profiles = CatalogProfiles();
+  for (const ResultLine& r : run.results) {
+    if (r.status == "FAIL" || r.status == "BROKEN") failed.insert(r.ids.begin(), r.ids.end());
+    if (r.status != "BLOCKED") continue;
+    ++blocked;
+    if (!listed.count(r.Blocker())) extra.insert("(blocked by " + r.Blocker() + ")");
+  }
+  std::set<std::string> hit, missing;
+  for (const std::string& id : failed) {
+    if (listed.count(id)) {
+      hit.insert(id);
+    } else if (!row.legal || profiles[id] != "linux") {
+      extra.insert(id);
+    }
+  }
+  for (const std::string& id : listed) {
+    if (!failed.count(id)) missing.insert(id);
+  }
+  std::ostringstream line;
+  line << Config().area << '\t' << row.name << '\t'
+       << (run.Finished() ? "finished" : run.Describe()) << '\t' << run.elapsed.count() / 1000.0
+       << '\t' << run.results.size() << '\t' << blocked << '\t'
+       << (row.legal ? "LEGAL" : Joined(listed)) << '\t' << Joined(hit) << '\t' << Joined(missing)
+       << '\t' << Joined(extra) << '\n';
+  if (FILE* f = fopen(path, "a")) {
+    fputs(line.str().c_str(), f);
+    fclose(f);
+  }
+}
+
 class Defect : public ::testing::TestWithParam<DefectRow> {};
 
 // Its ids fail; every other test passes or is blocked by one of its ids. A legal variant breaks
 // no posix-profile id.
 TEST_P(Defect, BreaksItsAssertionsAndNoOther) {
   const DefectRow& row = GetParam();
+  if (row.error.empty() && Runs().count(row.name)) ReportRow(row, Runs().at(row.name));
   if (row.legal) {
     IPCCONF_EXPECT_NO_PROBLEMS(
         LegalVariantProblems(row, Runs().at(row.name), CatalogProfiles(), Subject(row.name)));

@@ -21,6 +21,7 @@ mkdir -p "${repo}/tools/report" "${repo}/conformance/alpha" "${fakes}"
 cp -L "${runfiles}/tools/ipcconf" "${repo}/tools/"
 cp -L "${runfiles}"/tools/report/*.py "${repo}/tools/report/"
 cp -L "${testdata}/areas.catalog" "${repo}/conformance/alpha/assertions.catalog"
+printf 'CONFORMANCE_AREAS = [\n    "alpha",\n]\n' >"${repo}/conformance/areas.bzl"
 
 # --- the fakes ------------------------------------------------------------------------------
 cat >"${fakes}/dpkg-query" <<'EOF'
