@@ -13,7 +13,9 @@ A LEGAL row must fail no posix-profile id. The meta-tests of `bazel test //...` 
 tests of the listed ids; this runs everything, so it is slower (minutes) and is not a test.
 
 Usage (after `bazel build //conformance/...`):
-  benchmarks/precision.py [--bound S] [--jobs N] [AREA ...]     areas: pipe fifo sysv pool
+  benchmarks/precision.py [--bound S] [--jobs N] [--rows NAME,...] [AREA ...]
+                                                    areas: pipe fifo sysv pool
+--rows runs only the named rows of each area's table (an unknown name is an error).
 Prints one line per row, then per area: precision, rows exact, the slowest row.
 """
 
@@ -113,6 +115,8 @@ def main(argv):
     parser.add_argument("areas", nargs="*", default=list(AREAS))
     parser.add_argument("--bound", type=int, default=600, help="seconds per whole run")
     parser.add_argument("--jobs", type=int, default=3)
+    parser.add_argument("--rows", default="",
+                        help="comma-separated row names: run only these rows of each table")
     args = parser.parse_args(argv)
     unknown = [a for a in args.areas if a not in AREAS]
     if unknown:
@@ -124,10 +128,20 @@ def main(argv):
         print(f"precision.py: {missing[0]} is not built: bazel build //conformance/...",
               file=sys.stderr)
         return 2
+    wanted = [r for r in args.rows.split(",") if r]
+    if wanted:
+        known = {name for a in args.areas for name, _ in rows(AREAS[a][2])}
+        unknown = [r for r in wanted if r not in known]
+        if unknown:
+            print(f"precision.py: no row named {', '.join(unknown)} in the tables of "
+                  f"{', '.join(args.areas)}", file=sys.stderr)
+            return 2
     status = 0
     for area in args.areas:
         profile_of = profiles(area)
-        table = rows(AREAS[area][2])
+        table = [r for r in rows(AREAS[area][2]) if not wanted or r[0] in wanted]
+        if not table:
+            continue
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             verdicts = list(pool.map(lambda r: judge(area, r[0], r[1], args.bound, profile_of),
                                      table))
