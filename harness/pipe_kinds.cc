@@ -4,11 +4,9 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <utility>
 #include <chrono>
 #include <cstring>
 #include <vector>
@@ -91,15 +89,13 @@ ssize_t WriteWithin(int fd, const void* buf, size_t n, Millis bound) {
   return write(fd, buf, n);
 }
 
-namespace {
-
-// The running test's area is the FIFO area ("FIFO." ids); else the pipe area, which also runs
-// over FIFOs.
 bool InFifoArea() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::vector<std::string>* ids = info ? IdsOf(*info) : nullptr;
   return ids && !ids->empty() && ids->front().rfind("FIFO.", 0) == 0;
 }
+
+namespace {
 
 // The assertion that read() returns 0 once no writer is left, of the running test's area.
 const char* EndOfFileAssertion() {
@@ -214,99 +210,6 @@ long DrainPipe(int read_fd) {
   return total;
 }
 
-namespace {
-
-// F_GETFL access mode of `fd`, -1 on error.
-int AccessMode(int fd) {
-  int fl = fcntl(fd, F_GETFL);
-  return fl < 0 ? -1 : fl & O_ACCMODE;
-}
-
-// The kCarriesBytes probe of MakePipe (see pipe_kinds.h). Returns true when the pipe passed; else
-// the running test is recorded blocked by the facility that misbehaved, named by its assertion.
-bool CarriesBytes(int r, int w, PipeCheck check) {
-  if (InFifoArea()) return true;  // only the pipe area's assertions can be named here
-  auto blocked = [](const char* id, const std::string& seen) {
-    RecordBlocked(id, "probing the new pipe: " + seen);
-    return false;
-  };
-  int read_mode = AccessMode(r), write_mode = AccessMode(w);
-  if (check == PipeCheck::kEndsAsGiven && read_mode == O_WRONLY && write_mode == O_RDONLY) {
-    std::swap(r, w);  // the test judges the swap itself; probe the pipe the right way round
-  } else if (read_mode == O_WRONLY || write_mode == O_RDONLY) {
-    return blocked("PIPE.DIR.ACCESS_MODES",
-                   "fildes[0] has access mode " + std::to_string(read_mode) + " and fildes[1] " +
-                       std::to_string(write_mode) + " (O_RDONLY 0, O_WRONLY 1): the read end " +
-                       "cannot read or the write end cannot write");
-  }
-  int second = fcntl(w, F_DUPFD_CLOEXEC, 0);
-  if (second < 0) return true;  // no probe possible: the test will see for itself
-  const bool was_nonblocking = IsNonBlocking(w);
-  SetNonBlocking(w, true);  // the description `second` shares: an empty pipe must not block
-  errno = 0;
-  ssize_t put = write(second, "ab", 2);
-  int write_error = errno;
-  SetNonBlocking(w, was_nonblocking);
-  int queued = -1;
-  if (ioctl(r, FIONREAD, &queued) != 0) queued = -1;
-  // close() that reports success must free the descriptor.
-  int closed = close(second);
-  bool still_open = closed == 0 && fcntl(second, F_GETFD) != -1;
-  if (still_open) syscall(SYS_close, second);  // the lying close() is the subject's, not ours
-  if (put != 2) {
-    return blocked("PIPE.DIR.WRITE_END_TO_READ_END",
-                   "write() of 2 bytes into the empty pipe returned " + std::to_string(put) +
-                       (put < 0 ? " (" + ErrnoName(write_error) + ")" : ""));
-  }
-  if (queued != 2) {
-    return blocked("PIPE.PROP.FIFO_ORDER", "write() of 2 bytes returned 2 but put " +
-                                               std::to_string(queued) +
-                                               " bytes into the empty pipe (FIONREAD)");
-  }
-  if (still_open) {
-    return blocked("PIPE.PROP.LAST_CLOSE_FREES",
-                   "close(" + std::to_string(second) + ") of a second write descriptor " +
-                       "returned 0 but left the descriptor open");
-  }
-  int kept = -1;
-  if (ioctl(r, FIONREAD, &kept) != 0) kept = -1;
-  if (kept != 2) {
-    return blocked("PIPE.PROP.LIVES_WHILE_OPEN",
-                   "closing a second write descriptor (the first still open) left " +
-                       std::to_string(kept) + " of the 2 unread bytes in the pipe (FIONREAD)");
-  }
-  const bool read_was_nonblocking = IsNonBlocking(r);
-  SetNonBlocking(r, true);
-  char got[2] = {};
-  errno = 0;
-  ssize_t n = read(r, got, sizeof got);
-  int read_error = errno;
-  if (n > 0 && n < 2) {  // take the rest, so that the pipe is left empty
-    char rest;
-    for (int i = 0; i < 4 && read(r, &rest, 1) != 1; ++i) {
-    }
-  }
-  SetNonBlocking(r, read_was_nonblocking);
-  if (n == 0) {
-    return blocked("PIPE.DIR.TWO_WAY_NEEDS_TWO_PIPES",
-                   "read() by the process that wrote the 2 unread bytes returned 0 (end of file)");
-  }
-  if (n == 1) {
-    return blocked("PIPE.PROP.BYTE_STREAM_MERGES",
-                   "read() of 2 bytes returned 1 although 2 were in the pipe");
-  }
-  if (n < 0) {
-    return blocked("PIPE.DIR.WRITE_END_TO_READ_END",
-                   "read() of the 2 bytes in the pipe failed with " + ErrnoName(read_error));
-  }
-  if (got[0] != 'a' || got[1] != 'b') {
-    return blocked("PIPE.PROP.FIFO_ORDER", "the 2 bytes written as \"ab\" were read back changed");
-  }
-  return true;
-}
-
-}  // namespace
-
 PipeEnds MakePipe(const PipeKind& kind, PipeCheck check) {
   PipeEnds ends;
   int fds[2] = {-1, -1};
@@ -349,7 +252,7 @@ PipeEnds MakePipe(const PipeKind& kind, PipeCheck check) {
   }
   ends.read.reset(fds[0]);
   ends.write.reset(fds[1]);
-  if (!CarriesBytes(fds[0], fds[1], check)) return PipeEnds{};
+  if (!ProbeNewPipe(fds[0], fds[1], check)) return PipeEnds{};
   return ends;
 }
 

@@ -33,9 +33,11 @@ struct PipeEnds {
 // How MakePipe checks the pipe it made before handing it out.
 enum class PipeCheck {
   // Probes, cheaply and without blocking, that the pipe carries bytes the plain way: fildes[0]
-  // is open for reading and fildes[1] for writing; 2 bytes written through a second write
-  // descriptor are queued as 2, stay queued when that descriptor is closed (and the close really
-  // frees it), and one read() in this process gets them back whole. When a step misbehaves the
+  // is open for reading and fildes[1] for writing; a forked child holds both ends (probed once
+  // per process); 2 bytes written through a second write descriptor are queued as 2, stay
+  // queued when that descriptor is closed (and the close really frees it), and one read() in
+  // this process gets them back whole; the empty pipe takes PIPE_BUF bytes at once (an
+  // O_NONBLOCK write, read back). When a step misbehaves the
   // running test is recorded blocked by that facility's assertion and invalid ends are returned:
   // a test that merely uses a pipe says at once what broke instead of failing (or waiting out its
   // bounds) on the consequences.
@@ -49,6 +51,14 @@ enum class PipeCheck {
 // and unlinked at once (so nothing stays on disk). On failure it records a test failure naming
 // the call and returns invalid ends; a probe that blocks the test returns invalid ends too.
 PipeEnds MakePipe(const PipeKind& kind, PipeCheck check = PipeCheck::kCarriesBytes);
+
+// MakePipe's probe of a pipe made otherwise (see PipeCheck): true when it passed; else the
+// running test is recorded blocked by the facility that misbehaved. The pipe is left empty.
+bool ProbeNewPipe(int read_fd, int write_fd, PipeCheck check = PipeCheck::kCarriesBytes);
+
+// The running test belongs to the FIFO area ("FIFO." ids), which also runs over these pipes and
+// names its own assertions when it is blocked; else to the pipe area.
+bool InFifoArea();
 
 // pipe(), pipe2(0), pipe2(O_CLOEXEC), a FIFO: the kinds whose ends block.
 std::vector<PipeKind> BlockingPipeKinds();
