@@ -113,7 +113,20 @@ ssize_t ReadWithin(int fd, void* buf, size_t n, Millis bound) {
     errno = ETIMEDOUT;
     return -1;
   }
-  return read(fd, buf, n);
+  int before = -1, after = -1;
+  if (ioctl(fd, FIONREAD, &before) != 0) before = -1;
+  ssize_t got = read(fd, buf, n);
+  int error = errno;
+  // The tests are the only readers of their pipes: a read() that takes more out of the pipe than
+  // it returns threw away the rest of a write.
+  if (got > 0 && before >= 0 && !InFifoArea() && ioctl(fd, FIONREAD, &after) == 0 &&
+      after < before - got) {
+    RecordBlocked("PIPE.PROP.BYTE_STREAM_SPLITS",
+                  "a read() of " + std::to_string(n) + " bytes returned " + std::to_string(got) +
+                      " but took " + std::to_string(before - after) + " out of the pipe");
+  }
+  errno = error;
+  return got;
 }
 
 ssize_t WriteWithin(int fd, const void* buf, size_t n, Millis bound) {
@@ -133,8 +146,10 @@ bool InFifoArea() {
 namespace {
 
 // The assertion that read() returns 0 once no writer is left, of the running test's area.
-const char* EndOfFileAssertion() {
-  return InFifoArea() ? "FIFO.CASE.EOF_NO_WRITERS" : "PIPE.CASE.EOF_AFTER_DRAIN";
+// For an O_NONBLOCK end `fd` of the pipe area, the non-blocking read's own assertion.
+const char* EndOfFileAssertion(int fd) {
+  if (InFifoArea()) return "FIFO.CASE.EOF_NO_WRITERS";
+  return IsNonBlocking(fd) ? "PIPE.NONBLOCK.READ_EMPTY_NO_WRITER_EOF" : "PIPE.CASE.EOF_AFTER_DRAIN";
 }
 
 // A descriptor of this process other than `fd` that can write the pipe or FIFO `fd` reads, or
@@ -214,7 +229,7 @@ constexpr int kShortReadsInARow = 64;
     // reported POLLIN on an end that had nothing to read.
     int queued = -1;
     if (no_writer) {
-      RecordBlocked(EndOfFileAssertion(), seen);
+      RecordBlocked(EndOfFileAssertion(fd), seen);
     } else if (err == EAGAIN && !InFifoArea() && ioctl(fd, FIONREAD, &queued) == 0 &&
                queued == 0) {
       RecordBlocked("PIPE.POLL.POLLIN_WITH_DATA", seen + ", with nothing in the pipe");
