@@ -14,7 +14,8 @@ Precision = listed ids that failed / (those + extra). A LEGAL row must fail no p
 The meta-test itself, not this script, runs the subjects: one mechanism.
 
 Usage (after `bazel build //conformance/...`):
-  benchmarks/precision.py [--bound S] [AREA ...]     areas: those of conformance/areas.bzl
+  benchmarks/precision.py [--bound S] [--rows NAME,...] [AREA ...]
+                                   areas: those of conformance/areas.bzl; --rows: only these rows
 Prints one line per row, then per area: precision, rows exact, the slowest row.
 Exit status 0 when every row is exact, 1 when some are not, 2 on bad input.
 """
@@ -37,7 +38,7 @@ def ids(field):
     return [i for i in field.split(",") if i]
 
 
-def measure(area, bound):
+def measure(area, bound, only_rows):
     """The meta-test's report lines of one area (dicts), and how the meta-test ended."""
     binary = os.path.join(BIN, "conformance", area, "defects_test")
     with tempfile.TemporaryDirectory(prefix="precision-") as scratch:
@@ -49,7 +50,8 @@ def measure(area, bound):
         for name in ("XML_OUTPUT_FILE", "GTEST_OUTPUT", "IPCCONF_BREAK", "IPCCONF_RESULTS"):
             env.pop(name, None)
         try:
-            done = subprocess.run([binary, "--gtest_filter=Table/*"], env=env,
+            rows_filter = ":".join(f"Table/*/{name}" for name in only_rows) or "Table/*"
+            done = subprocess.run([binary, f"--gtest_filter={rows_filter}"], env=env,
                                   capture_output=True, timeout=bound)
             ending = f"meta-test exit {done.returncode}"
         except subprocess.TimeoutExpired:
@@ -74,6 +76,7 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("areas", nargs="*")
     parser.add_argument("--bound", type=int, default=1800, help="seconds per area")
+    parser.add_argument("--rows", default="", help="only these rows (NAME,NAME,...)")
     args = parser.parse_args(argv)
     try:
         known = conformance_areas(ROOT)
@@ -95,7 +98,8 @@ def main(argv):
     status = 0
     for area in areas:
         started = time.monotonic()
-        rows, ending = measure(area, args.bound)
+        only = [name for name in args.rows.split(",") if name]
+        rows, ending = measure(area, args.bound, only)
         hits = sum(len(v["hit"]) for v in rows)
         total = hits + sum(len(v["extra"]) for v in rows)
         exact = 0

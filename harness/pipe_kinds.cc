@@ -57,28 +57,76 @@ long FillPipe(int write_fd) {
 namespace {
 
 // The events poll() reports on `fd` within `bound` (POLLHUP, POLLERR included), 0 if none.
-short ReadyEvents(int fd, short events, Millis bound) {
+// poll() returns 0 only when its timeout is up; one that returns 0 well before (pipe area only)
+// sets *early, and when the end is ready at that moment the wake-up was lost: the running test
+// is blocked by PIPE.POLL.WAKES_ON_DATA and the events are returned.
+short ReadyEvents(int fd, short events, Millis bound, bool* early = nullptr) {
   pollfd p{fd, events, 0};
   auto deadline = std::chrono::steady_clock::now() + bound;
   for (;;) {
     auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
     int ready = poll(&p, 1, static_cast<int>(std::max<long>(0, left.count())));
-    if (ready >= 0 || errno != EINTR) return ready > 0 ? p.revents : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready != 0) return ready > 0 ? p.revents : 0;
+    constexpr Millis kSlack{5};
+    if (std::chrono::steady_clock::now() + kSlack >= deadline || InFifoArea()) return 0;
+    if (early) *early = true;
+    pollfd now{fd, events, 0};
+    if (poll(&now, 1, 0) <= 0) return 0;
+    RecordBlocked("PIPE.POLL.WAKES_ON_DATA",
+                  "poll() returned no event " + std::to_string(left.count()) +
+                      " ms before its timeout, and at once after that reported the end ready");
+    return now.revents;
   }
 }
 
 bool ReadyWithin(int fd, short events, Millis bound) { return ReadyEvents(fd, events, bound); }
 
+// After poll() returned nothing before its timeout: a non-blocking read() that finds end of file
+// shows that poll() failed to report POLLHUP; the running test is blocked by that.
+bool EndOfFileUnreported(int fd) {
+  int queued = 0;
+  if (ioctl(fd, FIONREAD, &queued) != 0 || queued != 0) return false;
+  bool was_nonblocking = IsNonBlocking(fd);
+  SetNonBlocking(fd, true);
+  char c;
+  ssize_t n = read(fd, &c, 1);
+  SetNonBlocking(fd, was_nonblocking);
+  if (n != 0) return false;
+  RecordBlocked("PIPE.POLL.POLLHUP_NO_WRITERS",
+                "poll() returned no event before its timeout while read() finds end of file "
+                "(no writer left): no POLLHUP");
+  return true;
+}
+
 }  // namespace
 
-bool ReadableWithin(int fd, Millis bound) { return ReadyWithin(fd, POLLIN, bound); }
+bool ReadableWithin(int fd, Millis bound) {
+  bool early = false;
+  return ReadyEvents(fd, POLLIN, bound, &early) || (early && EndOfFileUnreported(fd));
+}
 
 ssize_t ReadWithin(int fd, void* buf, size_t n, Millis bound) {
-  if (!ReadyWithin(fd, POLLIN, bound)) {
+  bool early = false;
+  if (!ReadyEvents(fd, POLLIN, bound, &early)) {
+    if (early && EndOfFileUnreported(fd)) return 0;
     errno = ETIMEDOUT;
     return -1;
   }
-  return read(fd, buf, n);
+  int before = -1, after = -1;
+  if (ioctl(fd, FIONREAD, &before) != 0) before = -1;
+  ssize_t got = read(fd, buf, n);
+  int error = errno;
+  // The tests are the only readers of their pipes: a read() that takes more out of the pipe than
+  // it returns threw away the rest of a write.
+  if (got > 0 && before >= 0 && !InFifoArea() && ioctl(fd, FIONREAD, &after) == 0 &&
+      after < before - got) {
+    RecordBlocked("PIPE.PROP.BYTE_STREAM_SPLITS",
+                  "a read() of " + std::to_string(n) + " bytes returned " + std::to_string(got) +
+                      " but took " + std::to_string(before - after) + " out of the pipe");
+  }
+  errno = error;
+  return got;
 }
 
 ssize_t WriteWithin(int fd, const void* buf, size_t n, Millis bound) {
@@ -89,19 +137,19 @@ ssize_t WriteWithin(int fd, const void* buf, size_t n, Millis bound) {
   return write(fd, buf, n);
 }
 
-namespace {
-
-// The running test's area is the FIFO area ("FIFO." ids); else the pipe area, which also runs
-// over FIFOs.
 bool InFifoArea() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::vector<std::string>* ids = info ? IdsOf(*info) : nullptr;
   return ids && !ids->empty() && ids->front().rfind("FIFO.", 0) == 0;
 }
 
+namespace {
+
 // The assertion that read() returns 0 once no writer is left, of the running test's area.
-const char* EndOfFileAssertion() {
-  return InFifoArea() ? "FIFO.CASE.EOF_NO_WRITERS" : "PIPE.CASE.EOF_AFTER_DRAIN";
+// For an O_NONBLOCK end `fd` of the pipe area, the non-blocking read's own assertion.
+const char* EndOfFileAssertion(int fd) {
+  if (InFifoArea()) return "FIFO.CASE.EOF_NO_WRITERS";
+  return IsNonBlocking(fd) ? "PIPE.NONBLOCK.READ_EMPTY_NO_WRITER_EOF" : "PIPE.CASE.EOF_AFTER_DRAIN";
 }
 
 // A descriptor of this process other than `fd` that can write the pipe or FIFO `fd` reads, or
@@ -140,7 +188,9 @@ constexpr int kShortReadsInARow = 64;
     return ::testing::AssertionFailure() << seen;
   }
   for (int retries = 0, short_reads = 0;;) {
-    short revents = ReadyEvents(fd, POLLIN, quiet_bound);
+    bool early = false;
+    short revents = ReadyEvents(fd, POLLIN, quiet_bound, &early);
+    if (!revents && early && EndOfFileUnreported(fd)) return ::testing::AssertionSuccess();
     if (!revents) {
       return ::testing::AssertionFailure()
              << "no byte and no end of file within " << quiet_bound.count() << " ms after " << total
@@ -175,8 +225,15 @@ constexpr int kShortReadsInARow = 64;
                        (no_writer ? " with no writer left (POLLHUP)" : "") + ", after " +
                        std::to_string(total) + " bytes";
     // With no writer left the call can only be answering end of file: that facility is what
-    // broke, and a test that merely collects bytes is blocked by it.
-    if (no_writer) RecordBlocked(EndOfFileAssertion(), seen);
+    // broke, and a test that merely collects bytes is blocked by it. With writers, poll()
+    // reported POLLIN on an end that had nothing to read.
+    int queued = -1;
+    if (no_writer) {
+      RecordBlocked(EndOfFileAssertion(fd), seen);
+    } else if (err == EAGAIN && !InFifoArea() && ioctl(fd, FIONREAD, &queued) == 0 &&
+               queued == 0) {
+      RecordBlocked("PIPE.POLL.POLLIN_WITH_DATA", seen + ", with nothing in the pipe");
+    }
     return ::testing::AssertionFailure() << seen;
   }
 }
@@ -212,7 +269,7 @@ long DrainPipe(int read_fd) {
   return total;
 }
 
-PipeEnds MakePipe(const PipeKind& kind) {
+PipeEnds MakePipe(const PipeKind& kind, PipeCheck check) {
   PipeEnds ends;
   int fds[2] = {-1, -1};
   switch (kind.how) {
@@ -254,6 +311,7 @@ PipeEnds MakePipe(const PipeKind& kind) {
   }
   ends.read.reset(fds[0]);
   ends.write.reset(fds[1]);
+  if (!ProbeNewPipe(fds[0], fds[1], check)) return PipeEnds{};
   return ends;
 }
 

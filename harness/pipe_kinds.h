@@ -30,10 +30,35 @@ struct PipeEnds {
   bool ok() const { return read.valid() && write.valid(); }
 };
 
+// How MakePipe checks the pipe it made before handing it out.
+enum class PipeCheck {
+  // Probes, cheaply and without blocking, that the pipe carries bytes the plain way: fildes[0]
+  // is open for reading and fildes[1] for writing; a forked child holds both ends (probed once
+  // per process); 2 bytes written through a second write descriptor are queued as 2, stay
+  // queued when that descriptor is closed (and the close really frees it), and one read() in
+  // this process gets them back whole; the empty pipe takes PIPE_BUF bytes at once (an
+  // O_NONBLOCK write, read back). When a step misbehaves the
+  // running test is recorded blocked by that facility's assertion and invalid ends are returned:
+  // a test that merely uses a pipe says at once what broke instead of failing (or waiting out its
+  // bounds) on the consequences.
+  kCarriesBytes,
+  // For the tests of which end is which: the ends are not judged and come back as the system
+  // gave them; the rest of the probe runs with the ends taken by their access modes.
+  kEndsAsGiven,
+};
+
 // Makes a pipe of `kind`. A FIFO is made in the test's temporary directory, opened at both ends
 // and unlinked at once (so nothing stays on disk). On failure it records a test failure naming
-// the call and returns invalid ends.
-PipeEnds MakePipe(const PipeKind& kind);
+// the call and returns invalid ends; a probe that blocks the test returns invalid ends too.
+PipeEnds MakePipe(const PipeKind& kind, PipeCheck check = PipeCheck::kCarriesBytes);
+
+// MakePipe's probe of a pipe made otherwise (see PipeCheck): true when it passed; else the
+// running test is recorded blocked by the facility that misbehaved. The pipe is left empty.
+bool ProbeNewPipe(int read_fd, int write_fd, PipeCheck check = PipeCheck::kCarriesBytes);
+
+// The running test belongs to the FIFO area ("FIFO." ids), which also runs over these pipes and
+// names its own assertions when it is blocked; else to the pipe area.
+bool InFifoArea();
 
 // pipe(), pipe2(0), pipe2(O_CLOEXEC), a FIFO: the kinds whose ends block.
 std::vector<PipeKind> BlockingPipeKinds();
@@ -90,13 +115,14 @@ long PipeBufForSizing(int fd);
 class PipeTest : public ::testing::TestWithParam<PipeKind> {
  protected:
   void SetUp() override {
-    ends_ = MakePipe(GetParam());
+    ends_ = MakePipe(GetParam(), check_);
     ASSERT_TRUE(ends_.ok());
   }
   int r() const { return ends_.read.get(); }
   int w() const { return ends_.write.get(); }
 
   PipeEnds ends_;
+  PipeCheck check_ = PipeCheck::kCarriesBytes;  // a fixture may change it in its constructor
 };
 
 }  // namespace ipcconf

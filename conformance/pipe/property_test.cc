@@ -67,7 +67,15 @@ IPC_TEST_P(PipeByteStream, SeveralReadsShareOneWrite, "PIPE.PROP.BYTE_STREAM_SPL
   }
   EXPECT_EQ(got, one_write);
   ends_.write.reset();
-  EXPECT_THAT(SYS(ReadWithin(r(), buf, 1, kAlreadyInPipe)), SyscallSucceedsWithValue(0))
+  SyscallResult eof = SYS(ReadWithin(r(), buf, 1, kAlreadyInPipe));
+  // A read() that fails here (not for want of time) answers end of file wrongly: that is the
+  // end-of-file assertion of this end, blocking or not.
+  IPCCONF_BLOCKED_BY_IF(eof.value < 0 && eof.error != ETIMEDOUT,
+                        GetParam().nonblocking() ? "PIPE.NONBLOCK.READ_EMPTY_NO_WRITER_EOF"
+                                                 : "PIPE.CASE.EOF_AFTER_DRAIN",
+                        "read() of the drained pipe with no writer left failed with " +
+                            ErrnoName(eof.error));
+  EXPECT_THAT(eof, SyscallSucceedsWithValue(0))
       << "the reads took the whole write: nothing may be left before end of file";
 }
 
@@ -108,14 +116,22 @@ IPC_TEST_P(PipeOrder, BytesArriveInTheOrderWritten, "PIPE.PROP.FIFO_ORDER") {
   for (char& c : sent) c = static_cast<char>(byte_source() & 0xFF);
   std::vector<size_t> sizes = BoundaryCrossingSizes(static_cast<size_t>(pipe_buf));
 
+  // The writer's exit codes: 0 all written; else how a blocking write() went wrong, each the
+  // facility of another assertion (the pipe's writes, not the order of its bytes).
+  enum { kWrote = 0, kFailed = 1, kShortLarge = 2, kEagain = 3, kEintr = 4 };
   Child writer = Child::Fork([&]() -> int {
     ends_.read.reset();
     for (size_t off = 0, i = 0; off < sent.size(); off += sizes[i], i = (i + 1) % sizes.size()) {
       size_t size = std::min(sizes[i], sent.size() - off);
       // A blocking write returns its full count.
-      if (write(w(), sent.data() + off, size) != static_cast<ssize_t>(size)) return 1;
+      ssize_t n = write(w(), sent.data() + off, size);
+      if (n == static_cast<ssize_t>(size)) continue;
+      if (n > 0 && size > static_cast<size_t>(pipe_buf)) return kShortLarge;
+      if (n < 0 && errno == EAGAIN) return kEagain;
+      if (n < 0 && errno == EINTR) return kEintr;
+      return kFailed;
     }
-    return 0;
+    return kWrote;
   });
   ends_.write.reset();
 
@@ -125,11 +141,26 @@ IPC_TEST_P(PipeOrder, BytesArriveInTheOrderWritten, "PIPE.PROP.FIFO_ORDER") {
   while (got.size() <= sent.size()) {  // more than was sent means duplicates: stop there
     size_t want = 1 + read_sizes() % buf.size();
     ssize_t n = ReadWithin(r(), buf.data(), want);
-    ASSERT_GE(n, 0) << "read() after " << got.size() << " bytes failed: " << ErrnoName(errno);
+    const int error = errno;
+    pollfd hangup{r(), POLLIN, 0};
+    if (n < 0 && error != ETIMEDOUT && poll(&hangup, 1, 0) == 1 && (hangup.revents & POLLHUP)) {
+      // Every byte was read and no writer is left: the read() that fails is end of file's.
+      IPCCONF_BLOCKED_BY_IF(got.size() == sent.size(), "PIPE.CASE.EOF_AFTER_DRAIN",
+                            "read() at end of file, after all " + std::to_string(got.size()) +
+                                " bytes, failed with " + ErrnoName(error));
+    }
+    ASSERT_GE(n, 0) << "read() after " << got.size() << " bytes failed: " << ErrnoName(error);
     if (n == 0) break;
     got.append(buf.data(), static_cast<size_t>(n));
   }
-  EXPECT_TRUE(ExitedWith(writer.Wait(), 0)) << "exit 1: a blocking write() returned short";
+  Outcome wrote = writer.Wait();
+  IPCCONF_BLOCKED_BY_IF(wrote.Exited(kShortLarge), "PIPE.ATOMIC.LARGE_WRITE_COMPLETES",
+                        "a blocking write() larger than PIPE_BUF returned a short count");
+  IPCCONF_BLOCKED_BY_IF(wrote.Exited(kEagain), "PIPE.CASE.FULL_BLOCKS_WRITER",
+                        "a blocking write() failed with EAGAIN instead of waiting for room");
+  IPCCONF_BLOCKED_BY_IF(wrote.Exited(kEintr), "PIPE.CASE.WRITER_WAKES_ON_DRAIN",
+                        "a blocking write() failed with EINTR (no signal was sent)");
+  EXPECT_TRUE(ExitedWith(wrote, kWrote)) << "exit 1: a blocking write() failed";
   EXPECT_EQ(got.size(), sent.size()) << "bytes read versus bytes written";
   size_t same = static_cast<size_t>(
       std::mismatch(got.begin(), got.end(), sent.begin(), sent.end()).first - got.begin());
@@ -178,6 +209,8 @@ IPC_TEST_P(PipeCreatorExits, GrandchildrenTalkAfterCreatorExits, "PIPE.PROP.OUTL
   ipc::UniqueFd near_end(lifeline[0]), far_end(lifeline[1]);
   Handshake go;
   const PipeKind kind = GetParam();
+  // The creator's pipe is probed in the creator, where a blocked probe is lost: probe one here.
+  ASSERT_TRUE(MakePipe(kind).ok());
   Child creator = Child::Fork([&]() -> int {
     PipeEnds ends = MakePipe(kind);
     if (!ends.ok()) return 1;
@@ -225,6 +258,8 @@ constexpr int kPipesMade = 4 * kFdLimit;
 
 IPC_TEST_P(PipeLifetime, ClosingBothEndsFreesThePipe, "PIPE.PROP.LAST_CLOSE_FREES") {
   const PipeKind kind = GetParam();
+  // The child's pipes are probed in the child, where a blocked probe is lost: probe one here.
+  ASSERT_TRUE(MakePipe(kind).ok());
   Outcome o = RunInChild([&]() -> int {
     rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1;
