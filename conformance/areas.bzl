@@ -61,6 +61,7 @@ def conformance_area(
             ":catalog",
             "//harness:harness",
             "//ipc",
+            "//harness:ipc_journal",
             "@com_google_googletest//:gmock",
             "@com_google_googletest//:gtest",
         ] + deps,

@@ -15,7 +15,6 @@
 #include <sstream>
 
 #include "harness/proc.h"
-#include "ipc/ipc_key.h"
 
 namespace ipcconf {
 namespace {
@@ -143,8 +142,6 @@ std::vector<Identity> ParseEntries(const std::string& text, std::string* ns) {
   return out;
 }
 
-void OnLibraryCreated(ipc::SysvKind kind, int id) { JournalSysvObject(static_cast<char>(kind), id); }
-
 }  // namespace
 
 void EnableSysvJournal() {
@@ -161,7 +158,6 @@ void EnableSysvJournal() {
   std::string header = "ipcns " + IpcNamespace() + "\n";
   g_header_size = static_cast<off_t>(header.size());
   if (write(g_fd, header.data(), header.size()) < 0) perror("ipcconf: SysV journal");
-  ipc::SetSysvCreationObserver(&OnLibraryCreated);
 }
 
 bool SysvJournalEnabled() { return g_fd >= 0; }
@@ -194,7 +190,6 @@ void CloseSysvJournal() {
   close(g_fd);
   g_fd = -1;
   unlink(g_path.c_str());
-  ipc::SetSysvCreationObserver(nullptr);
 }
 
 std::vector<SysvObject> SweepDeadRunJournals() {

@@ -18,11 +18,12 @@
 #include <string>
 #include <vector>
 
-#include "harness/leak_guard.h"
+#include "harness/sysv_objects.h"
 
 namespace ipcconf {
 
-// Opens this run's journal and has the ipc library report what it creates.
+// Opens this run's journal. (What the reference library creates reaches JournalSysvObject
+// through //harness:ipc_journal, linked by tests that use it.)
 void EnableSysvJournal();
 bool SysvJournalEnabled();
 // Records an object just created (no-op unless enabled).

@@ -51,6 +51,7 @@ def pool_conformance_test(name, impl, tags = [], **kwargs):
             "//harness:conformance_main",
             "//harness:harness",
             "//ipc",
+            "//harness:ipc_journal",
             "//ipc/pool:process_pool_header",
             "@com_google_googletest//:gmock",
             "@com_google_googletest//:gtest",
