@@ -120,7 +120,8 @@ std::vector<DefectRow> ParseDefectTable(const std::string& text, const std::stri
       row.legal = true;
       row.ids.clear();
     } else if (row.ids.empty()) {
-      row.error = row.origin + ": defect " + row.name + " names no assertion id (LEGAL for a "
+      row.error = row.origin + ": defect " + row.name +
+                  " names no assertion id (LEGAL for a "
                   "variant POSIX allows)";
     }
     out.push_back(row);
@@ -317,11 +318,11 @@ SubRunResult SubRun::Finish(Millis bound, Millis stall) {
   }
   std::string still_running = "still running after " + std::to_string(bound.count()) + " ms";
   if (stall == Millis::zero()) {
-    run.outcome = child_->Wait(bound);
+    run.outcome = child_->Wait(std::max(Millis(0), bound - Age()));
     if (run.outcome.kind == Outcome::Kind::kTimedOut) run.hang = still_running;
   } else {
-    auto start = std::chrono::steady_clock::now();
-    auto last_growth = start;
+    auto start = started_;
+    auto last_growth = std::chrono::steady_clock::now();
     off_t last_size = -1;
     while (!child_->EndsWithin(std::min(Millis(500), stall))) {
       auto now = std::chrono::steady_clock::now();
@@ -336,11 +337,16 @@ SubRunResult SubRun::Finish(Millis bound, Millis stall) {
     }
     run.outcome = child_->Wait(Millis(0));  // the outcome, or the diagnosis and the kill
   }
-  run.elapsed =
-      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
+  run.elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
   run.output = ReadTextFile(output_file_);
   run.results = ReadResults(results_file_);
   return run;
+}
+
+bool SubRun::EndsWithin(Millis window) { return !child_ || child_->EndsWithin(window); }
+
+Millis SubRun::Age() const {
+  return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
 }
 
 SubRunResult RunTestBinary(const std::vector<std::string>& argv,
@@ -436,7 +442,8 @@ std::vector<std::string> LegalVariantProblems(const DefectRow& row, const SubRun
       if (p != profile_of.end() && p->second == "linux") continue;
       problems.push_back(variant + ": " + r.test + " " + r.status + " (" + id +
                          ", posix profile): POSIX allows this system, so the posix profile must "
-                         "pass: " + r.message.substr(0, 300));
+                         "pass: " +
+                         r.message.substr(0, 300));
       break;
     }
   }
@@ -468,9 +475,10 @@ std::vector<std::string> UnknownDefectProblems(const SubRunResult& run, const st
                                                const std::string& table) {
   std::vector<std::string> problems;
   if (run.Hung() || !run.outcome.Exited(2)) {
-    problems.push_back(subject + " given unknown defect '" + unknown + "' " + run.Describe() +
-                       ", expected it to exit with status 2: it must refuse the name, not run without a "
-                       "defect");
+    problems.push_back(
+        subject + " given unknown defect '" + unknown + "' " + run.Describe() +
+        ", expected it to exit with status 2: it must refuse the name, not run without a "
+        "defect");
   }
   const size_t named = run.output.find("'" + unknown + "'");
   const std::string list_mark = "known defects:";

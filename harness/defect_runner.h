@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/child.h"
 #include "gtest/gtest.h"
+#include "harness/child.h"
 
 namespace ipcconf {
 
@@ -113,9 +113,13 @@ class SubRun {
   SubRun(const SubRun&) = delete;
   SubRun& operator=(const SubRun&) = delete;
 
-  // Waits for the end. It is hung, killed and diagnosed when it runs longer than `bound`, or,
-  // with a non-zero `stall`, when its output stops growing for that long.
+  // Waits for the end. It is hung, killed and diagnosed when it has run longer than `bound`
+  // since it started, or, with a non-zero `stall`, when its output stops growing for that long.
   SubRunResult Finish(Millis bound, Millis stall = Millis::zero());
+  // True if the run ended within `window` (then Finish returns at once).
+  bool EndsWithin(Millis window);
+  // How long it has been running.
+  Millis Age() const;
 
  private:
   std::string dir_, output_file_, results_file_;

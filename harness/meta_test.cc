@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -130,20 +129,30 @@ const std::map<std::string, SubRunResult>& Runs() {
   for (const DefectRow& row : Table()) {
     if (row.error.empty() && Tags().error.empty()) plan.push_back({row.name, RowFilter(row)});
   }
-  std::deque<std::pair<std::string, std::unique_ptr<SubRun>>> in_flight;
-  auto finish_oldest = [&] {
-    auto& [defect, run] = in_flight.front();
-    (*runs)[defect] =
-        run->Finish(Millis(30000) + 2 * kEventBound * Instances().size(), kStallWindow);
-    in_flight.pop_front();
-  };
-  for (const auto& [defect, filter] : plan) {
-    if (in_flight.size() == kInFlight) finish_oldest();
-    std::vector<std::string> argv = {Binary()};
-    if (!filter.empty()) argv.push_back("--gtest_filter=" + filter);
-    in_flight.emplace_back(defect, std::make_unique<SubRun>(argv, Env(defect)));
+  const Millis bound = Millis(30000) + 2 * kEventBound * Instances().size();
+  std::vector<std::pair<std::string, std::unique_ptr<SubRun>>> in_flight;
+  size_t next = 0;
+  while (next < plan.size() || !in_flight.empty()) {
+    while (in_flight.size() < kInFlight && next < plan.size()) {
+      const auto& [defect, filter] = plan[next++];
+      std::vector<std::string> argv = {Binary()};
+      if (!filter.empty()) argv.push_back("--gtest_filter=" + filter);
+      in_flight.emplace_back(defect, std::make_unique<SubRun>(argv, Env(defect)));
+    }
+    // Whichever run ends first makes room for the next (and keeps its own time right); a run
+    // past its bound is finished too, as hung. Else wait a moment for the oldest to end.
+    bool finished = false;
+    for (auto it = in_flight.begin(); it != in_flight.end();) {
+      if (it->second->EndsWithin(Millis(0)) || it->second->Age() >= bound) {
+        (*runs)[it->first] = it->second->Finish(bound, kStallWindow);
+        it = in_flight.erase(it);
+        finished = true;
+      } else {
+        ++it;
+      }
+    }
+    if (!finished && !in_flight.empty()) in_flight.front().second->EndsWithin(Millis(20));
   }
-  while (!in_flight.empty()) finish_oldest();
   return *runs;
 }
 

@@ -90,11 +90,11 @@ IPC_TEST_P(PoolFds, IdleWorkersWaitInReadOnStdin, "POOL.WORKER.WAITS_IN_READ") {
   ASSERT_EQ(pool.failure(), "");
   // ASSERT: a worker sleeping elsewhere costs the whole bound, once is enough to tell.
   for (const ChannelView& c : pool.channels()) {
-    ASSERT_TRUE(WaitUntilBlocked(c.pid, {SYS_read, 0})) << WorkerName(c);
+    ASSERT_TRUE(AsleepInReadOnStdin(c.pid)) << WorkerName(c);
   }
   ASSERT_TRUE(SettleWorkers(pool));
   for (const ChannelView& c : pool.channels()) {
-    ASSERT_TRUE(WaitUntilBlocked(c.pid, {SYS_read, 0})) << WorkerName(c) << " after a task";
+    ASSERT_TRUE(AsleepInReadOnStdin(c.pid)) << WorkerName(c) << " after a task";
   }
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "harness/blocked.h"
+#include "harness/proc.h"
 #include "harness/result_kind.h"
 #include "ipc/unique_fd.h"
 
@@ -103,6 +104,20 @@ bool RanSomeTwice(const PoolMaster& pool, const std::vector<std::vector<ipc::Tas
     return true;
   }
   return false;
+}
+
+::testing::AssertionResult AsleepInReadOnStdin(pid_t pid) {
+  const BlockedIn in_read_on_stdin{SYS_read, 0};
+  ::testing::AssertionResult asleep = WaitUntilBlocked(pid);
+  if (!asleep) return asleep;
+  ProcessState state = ReadProcessState(pid);
+  bool elsewhere = state.sleeping() && state.syscall_nr && !state.syscall_args.empty() &&
+                   (*state.syscall_nr != SYS_read || state.syscall_args[0] != 0);
+  if (elsewhere && StaysBlocked(pid, {*state.syscall_nr, static_cast<int>(state.syscall_args[0])},
+                                kQuietWindow)) {
+    return ::testing::AssertionFailure() << "it sleeps elsewhere for good: " << state.Describe();
+  }
+  return WaitUntilBlocked(pid, in_read_on_stdin);
 }
 
 std::string EveryNthTask(int n) {

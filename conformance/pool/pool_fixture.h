@@ -42,6 +42,10 @@ std::vector<std::vector<ipc::TaskCode>> CodesByChannel(const PoolMaster& pool,
 // assertion's business).
 bool ShutdownDidNotFinish(const ShutdownResult& shutdown);
 
+// Succeeds once `pid` sleeps in read() on fd 0. A worker asleep in another call (read() on
+// another fd, say) that stays there for kQuietWindow is there for good, since an idle worker
+// gets no input meanwhile: that fails at once instead of after the whole bound.
+::testing::AssertionResult AsleepInReadOnStdin(pid_t pid);
 // "every task" for 1, else "every 2nd task", "every 3rd task", "every 64th task".
 std::string EveryNthTask(int n);
 // The codes as "[3, 1, 4]", at most 8 of them ("[3, 1, 4, 1, 5, 9, 2, 6, ... 40 in all]").

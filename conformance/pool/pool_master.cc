@@ -428,27 +428,4 @@ std::string PoolMaster::ReadStderr() {
   return stderr_text_;
 }
 
-std::string PoolMaster::ReadStderrUntil(const std::vector<std::string>& lines, Millis bound) {
-  auto deadline = std::chrono::steady_clock::now() + bound;
-  auto all_there = [&]() {
-    for (const std::string& line : lines) {
-      if (stderr_text_.find(line) == std::string::npos) return false;
-    }
-    return true;
-  };
-  while (stderr_ && !all_there()) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{stderr_.get(), POLLIN, 0};
-    int ready = poll(&p, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) break;
-    char buf[4096];
-    ssize_t n = recv(stderr_.get(), buf, sizeof buf, MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;  // no writer is left
-    if (n > 0) stderr_text_.append(buf, static_cast<size_t>(n));
-  }
-  return stderr_text_;
-}
-
 }  // namespace ipcconf

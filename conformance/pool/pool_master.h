@@ -82,9 +82,6 @@ class PoolMaster {
   // Everything written so far to the captured standard error. A worker's line about a code is
   // there once a record of a later task from that worker has been read.
   std::string ReadStderr();
-  // Reads the captured standard error until it holds every one of `lines`, or it ends, or
-  // `bound` has passed; everything read so far.
-  std::string ReadStderrUntil(const std::vector<std::string>& lines, Millis bound = kEventBound);
 
  private:
   std::optional<std::string> Call(const std::string& command, Millis bound);
