@@ -5,7 +5,9 @@
            junit.xml in --output (what `tools/ipcconf run` shows);
   count    the failed test cases, then `N passed, N failed[, N skipped]` (`tools/ipcconf test`);
   report   the JSON results of a portable-binary run (`tools/ipcconf report`); with two or more
-           files, side by side (reference Linux first, then the port).
+           files, side by side (reference Linux first, then the port);
+  options  checks --profile, --expect and --html only (what `tools/ipcconf run` asks before it
+           runs the suite, so that a typo costs no run).
 --profile posix|linux limits the verdicts to that profile (default: both, reported separately);
 --expect FILE applies a port's expectation file: only regressions then fail the run.
 
@@ -41,8 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ipcconf_report.py", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", metavar="{summary,count,report}")
+    commands = parser.add_subparsers(dest="command", metavar="{summary,count,report,options}")
     commands.required = True
+    _verdict_options(commands.add_parser("options", help="check the verdict options only"))
     report = commands.add_parser("report", help="render JSON results of the portable binary")
     report.add_argument("results", metavar="RESULTS", nargs="+",
                         help="a results file of --ipcconf_results_json (reference first)")
@@ -67,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _verdict_options(command) -> None:
-    command.add_argument("--profile", choices=PROFILES,
+    command.add_argument("--profile", metavar="|".join(PROFILES),
                          help="only this profile's assertions (default: both, separately)")
     command.add_argument("--expect", metavar="FILE",
                          help="a port's expectation file (of the last results file for report)")
@@ -253,8 +256,25 @@ def _differences(rendered) -> List[str]:
     return out
 
 
+def _option_error(args) -> Optional[str]:
+    """What is wrong with the verdict options, in one line (None: nothing)."""
+    if args.profile is not None and args.profile not in PROFILES:
+        return f"unknown profile '{args.profile}' (the profiles: {', '.join(PROFILES)})"
+    if args.expect and not os.path.isfile(args.expect):
+        return f"no expectation file {args.expect}"
+    if args.html and not os.path.isdir(os.path.dirname(os.path.abspath(args.html))):
+        return f"cannot write {args.html}: no such folder"
+    return None
+
+
 def main(argv: List[str]) -> int:
     args = _parser().parse_args(argv)
+    error = _option_error(args) if hasattr(args, "profile") else None
+    if error:
+        print(f"ipcconf: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.command == "options":
+        return EXIT_PASSED
     if args.command == "report":
         return report(args)
     if not args.bep and not args.xml:

@@ -360,7 +360,13 @@ class PortableReportTest(ToolTestCase):
     def test_unknown_profile(self):
         code, _, err = self.run_tool("report", data("port_results.json"), "--profile", "bsd")
         self.assertEqual(code, 2)
-        self.assertIn("invalid choice: 'bsd'", err)
+        self.assertEqual(err, "ipcconf: unknown profile 'bsd' (the profiles: posix, linux)\n")
+
+    def test_options_checks_only_the_options(self):
+        self.assertEqual(self.run_tool("options", "--profile", "linux")[0], 0)
+        code, _, err = self.run_tool("options", "--expect", data("no_such_expectations.txt"))
+        self.assertEqual(code, 2)
+        self.assertIn("no expectation file", err)
 
     def test_side_by_side(self):
         code, out, _ = self.run_tool("report", data("reference_results.json"),
