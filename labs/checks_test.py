@@ -16,6 +16,7 @@ import pool_checks  # noqa: E402
 import shm_checks  # noqa: E402
 import submission  # noqa: E402
 from runner import Run  # noqa: E402
+import unittest_junit  # noqa: E402  (cases counted one by one under Bazel)
 
 PARENT = 2
 
@@ -196,4 +197,4 @@ class Labs(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    unittest_junit.main()

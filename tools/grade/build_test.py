@@ -10,10 +10,10 @@ ever run.
 import os
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import unittest_junit  # noqa: E402  (cases counted one by one under Bazel)
 import build as B  # noqa: E402
 import build_user  # noqa: E402
 import runner  # noqa: E402
@@ -364,4 +364,4 @@ class OddFiles(Base):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    unittest_junit.main()
