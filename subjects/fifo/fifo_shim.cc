@@ -49,7 +49,9 @@
   X(NoSigpipe, no_sigpipe)                                                  \
   X(WriteWithoutReaderSucceeds, write_without_reader_succeeds)              \
   X(WriteSplits, write_splits)                                              \
-  X(PipeBufTooSmall, pipe_buf_too_small)
+  X(PipeBufTooSmall, pipe_buf_too_small)                                    \
+  X(LegalOnePage, legal_one_page)                                           \
+  X(LegalPipeBuf512, legal_pipe_buf_512)
 
 namespace {
 
@@ -149,7 +151,7 @@ int OpenWithoutRestart(int dirfd, const char* path, int flags, mode_t mode) {
   return fd;
 }
 
-int BrokenOpen(int dirfd, const char* path, int flags, mode_t mode) {
+int OpenWithDefect(int dirfd, const char* path, int flags, mode_t mode) {
   const bool fifo = !(flags & O_CREAT) && FifoAt(dirfd, path);
   const int access = flags & O_ACCMODE;
   const bool nonblock = flags & O_NONBLOCK;
@@ -235,6 +237,16 @@ void ForEachFdOn(const char* path, F f) {
     target[n] = '\0';
     if (strcmp(target, real_path) == 0) f(fd);
   }
+}
+
+// The open, and the legal one-page variant: a FIFO opened is shrunk to one page at once (while
+// its other end may already hold data, so EBUSY is possible and ignored), as a system whose
+// FIFOs hold PIPE_BUF bytes, POSIX's minimum, would have them.
+int BrokenOpen(int dirfd, const char* path, int flags, mode_t mode) {
+  const bool fifo = !(flags & O_CREAT) && FifoAt(dirfd, path);
+  int fd = OpenWithDefect(dirfd, path, flags, mode);
+  if (fd >= 0 && fifo && Is(Defect::kLegalOnePage)) fcntl(fd, F_SETPIPE_SZ, 4096);
+  return fd;
 }
 
 int StatDefect(int r, struct stat* st) {
@@ -379,12 +391,14 @@ off_t lseek(int fd, off_t offset, int whence) {
 long fpathconf(int fd, int name) {
   static auto real = Real<long (*)(int, int)>("fpathconf");
   if (name == _PC_PIPE_BUF && Is(Defect::kPipeBufTooSmall) && NamedFifoFd(fd)) return 256;
+  if (name == _PC_PIPE_BUF && Is(Defect::kLegalPipeBuf512) && NamedFifoFd(fd)) return 512;
   return real(fd, name);
 }
 
 long pathconf(const char* path, int name) {
   static auto real = Real<long (*)(const char*, int)>("pathconf");
   if (name == _PC_PIPE_BUF && Is(Defect::kPipeBufTooSmall) && FifoAt(AT_FDCWD, path)) return 256;
+  if (name == _PC_PIPE_BUF && Is(Defect::kLegalPipeBuf512) && FifoAt(AT_FDCWD, path)) return 512;
   return real(path, name);
 }
 
