@@ -22,6 +22,7 @@
 #include <string>
 
 #include "harness/defect_choice.h"
+#include "subjects/fifo/fifo_peers.h"
 
 // X(EnumName, defect_name): every defect the shim knows, in the order of defects.txt.
 #define IPCCONF_FIFO_DEFECTS(X)                                             \
@@ -57,6 +58,9 @@ namespace {
 
 IPCCONF_DEFINE_DEFECTS(IPCCONF_FIFO_DEFECTS, "IPCCONF_BREAK", "libbroken_fifo")
 
+using fifo_shim::PeerEndOpen;
+using fifo_shim::WaitForAnotherOpen;
+
 bool Is(Defect d) { return ChosenDefect() == d; }
 
 template <typename F>
@@ -88,47 +92,6 @@ using OpenAtFn = int (*)(int, const char*, int, ...);
 int RealOpenAt(int dirfd, const char* path, int flags, mode_t mode) {
   static OpenAtFn real = Real<OpenAtFn>("openat");
   return real(dirfd, path, flags, mode);
-}
-
-// Whether a process has the FIFO `fifo` open with a descriptor that can be the peer of
-// `access` (a writer for a reader, a reader for a writer, any end for O_RDWR, which is its own
-// peer). Only opens that returned count: a process still waiting in open() holds no descriptor
-// yet, so two blocking opens still meet.
-bool PeerEndOpen(const struct stat& fifo, int access) {
-  DIR* proc = opendir("/proc");
-  if (!proc) return false;
-  bool found = false;
-  for (dirent* p; !found && (p = readdir(proc));) {
-    if (p->d_name[0] < '0' || p->d_name[0] > '9') continue;
-    std::string fd_dir = std::string("/proc/") + p->d_name + "/fd";
-    DIR* fds = opendir(fd_dir.c_str());
-    if (!fds) continue;
-    for (dirent* f; !found && (f = readdir(fds));) {
-      // The link's own mode bits are the descriptor's access: r for reading, w for writing.
-      struct stat st, as_link;
-      std::string link = fd_dir + "/" + f->d_name;
-      found = f->d_name[0] != '.' && fstatat(AT_FDCWD, link.c_str(), &st, 0) == 0 &&
-              st.st_dev == fifo.st_dev && st.st_ino == fifo.st_ino &&
-              fstatat(AT_FDCWD, link.c_str(), &as_link, AT_SYMLINK_NOFOLLOW) == 0 &&
-              (access == O_RDWR || (as_link.st_mode & (access == O_RDONLY ? S_IWUSR : S_IRUSR)));
-    }
-    closedir(fds);
-  }
-  closedir(proc);
-  return found;
-}
-
-// Sleeps until some process opens `path` (inotify IN_OPEN): "waits for a new peer" even when
-// the peer end is already open. -1 with EINTR when a caught signal interrupts the wait.
-int WaitForAnotherOpen(int dirfd, const char* path) {
-  if (path[0] != '/' && dirfd != AT_FDCWD) return 0;
-  int in = inotify_init1(IN_CLOEXEC);
-  char buf[4096];
-  ssize_t n = in >= 0 && inotify_add_watch(in, path, IN_OPEN) >= 0 ? read(in, buf, sizeof buf) : 0;
-  int saved = errno;
-  if (in >= 0) close(in);
-  errno = saved;
-  return n < 0 && saved == EINTR ? -1 : 0;
 }
 
 // Runs the real open with SA_RESTART taken off every caught signal's handler, so that a signal
