@@ -161,11 +161,28 @@ class PipeForkTalk : public PipeInherit {};
 IPC_TEST_P(PipeForkTalk, ForkedChildHoldsBothEndsAndTalksWithParent, "PIPE.PROP.FORK_SHARES_PIPE") {
   const std::string kDown = "from the parent";
   const std::string kUp = "from the child";
+  // The child's exit codes: 0 done; 1 the parent's bytes did not come; 2 its write failed;
+  // kEmptyReadFailed its first read() of the empty pipe failed with EAGAIN instead of waiting.
+  enum { kEmptyReadFailed = 3 };
   Child child = Child::Fork([&]() -> int {
-    if (ReadUpTo(r(), kDown.size()) != kDown) return 1;
+    std::string got(kDown.size(), '\0');
+    errno = 0;
+    ssize_t n = read(r(), &got[0], got.size());  // the pipe is empty: this waits for the parent
+    if (n < 0 && errno == EAGAIN) return kEmptyReadFailed;
+    if (n <= 0) return 1;
+    got.resize(static_cast<size_t>(n));
+    if (got + ReadUpTo(r(), kDown.size() - got.size()) != kDown) return 1;
     return write(w(), kUp.data(), kUp.size()) == static_cast<ssize_t>(kUp.size()) ? 0 : 2;
   });
-  ASSERT_TRUE(WaitUntilBlocked(child.pid(), {SYS_read, r()}));
+  if (::testing::AssertionResult waits = WaitUntilBlocked(child.pid(), {SYS_read, r()}); !waits) {
+    // A child that ended instead of waiting tells why: a blocking read() of the empty pipe that
+    // returned at once is the blocking read's assertion, not the sharing this test checks.
+    Outcome early = child.Wait();
+    IPCCONF_BLOCKED_BY_IF(early.Exited(kEmptyReadFailed), "PIPE.CASE.EMPTY_BLOCKS_READER",
+                          "the child's blocking read() of the empty pipe, whose write end both "
+                          "processes hold, failed at once with EAGAIN");
+    FAIL() << waits.message() << "; the child " << early.Describe();
+  }
   // While it waits, the child holds both ends: the very pipe this process holds.
   FdTable theirs = ReadFdTable(child.pid());
   FdTable ours = ReadFdTable(getpid());
