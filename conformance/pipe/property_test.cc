@@ -202,6 +202,10 @@ IPC_TEST_P(PipeCreatorExits, GrandchildrenTalkAfterCreatorExits, "PIPE.PROP.OUTL
   std::string probe;
   IPCCONF_UNSUPPORTED_IF(!AdoptsOrphans(&probe), probe);  // the grandchildren are reaped here
   const std::string kMessage = "the creator is gone, the pipe is not";
+  // The reader reads to end of file through blocking ends; a read() that fails there instead of
+  // returning 0 is that assertion's failure, and the reader exits kReaderBlockedByEndOfFile.
+  const std::string kEndOfFile = "PIPE.CASE.EOF_AFTER_DRAIN";
+  constexpr int kReaderBlockedByEndOfFile = 12;
   // Each process of the creator's family holds the far end of `lifeline`; end of file on the
   // near end says that all of them have exited.
   int lifeline[2];
@@ -218,7 +222,9 @@ IPC_TEST_P(PipeCreatorExits, GrandchildrenTalkAfterCreatorExits, "PIPE.PROP.OUTL
     if (reader == 0) {  // exit 0: read the message and then end of file
       ends.write.reset();
       std::string got;
-      _exit(ReadToEndOfFile(ends.read.get(), &got) ? (got == kMessage ? 0 : 11) : 10);
+      if (ReadToEndOfFile(ends.read.get(), &got)) _exit(got == kMessage ? 0 : 11);
+      // Its record of being blocked dies with it: the exit code carries it to the test.
+      _exit(CurrentBlocker() == kEndOfFile ? kReaderBlockedByEndOfFile : 10);
     }
     pid_t writer = fork();
     if (writer == 0) {  // exit 0: wrote the message once told the creator had been reaped
@@ -242,9 +248,15 @@ IPC_TEST_P(PipeCreatorExits, GrandchildrenTalkAfterCreatorExits, "PIPE.PROP.OUTL
   EXPECT_EQ(diagnosis, "") << "the grandchildren did not finish";
   ASSERT_EQ(statuses.size(), 2u) << "the creator's reader and writer, reparented to this process";
   for (int status : statuses) {
+    IPCCONF_BLOCKED_BY_IF(WIFEXITED(status) && WEXITSTATUS(status) == kReaderBlockedByEndOfFile,
+                          kEndOfFile,
+                          "the reader's read() with no writer left failed instead of returning "
+                          "the bytes in the pipe and then 0 (end of file)");
+  }
+  for (int status : statuses) {
     EXPECT_EQ(DescribeWaitStatus(status), "exited with status 0")
-        << "how a grandchild ended (reader: 10 read failed, 11 wrong bytes; writer: 20 no go, "
-           "21 write failed)";
+        << "how a grandchild ended (reader: 10 read failed, 11 wrong bytes, 12 end of file "
+           "failed; writer: 20 no go, 21 write failed)";
   }
 }
 
