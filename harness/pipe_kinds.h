@@ -36,8 +36,9 @@ enum class PipeCheck {
   // is open for reading and fildes[1] for writing; a forked child holds both ends (probed once
   // per process); 2 bytes written through a second write descriptor are queued as 2, stay
   // queued when that descriptor is closed (and the close really frees it), and one read() in
-  // this process gets them back whole; the empty pipe takes PIPE_BUF bytes at once (an
-  // O_NONBLOCK write, read back). When a step misbehaves the
+  // this process gets them back whole; bytes left in a pipe whose last writer closed come
+  // before end of file (probed once per process, on a pipe of its own); the empty pipe takes
+  // PIPE_BUF bytes at once (an O_NONBLOCK write, read back). When a step misbehaves the
   // running test is recorded blocked by that facility's assertion and invalid ends are returned:
   // a test that merely uses a pipe says at once what broke instead of failing (or waiting out its
   // bounds) on the consequences.
