@@ -14,6 +14,7 @@
 #include "harness/blocked.h"
 #include "harness/child.h"
 #include "harness/pipe_kinds.h"
+#include "harness/result_kind.h"
 #include "harness/syscall.h"
 #include "gtest/gtest.h"
 
@@ -152,8 +153,43 @@ class PipeBlockedWriter : public ::testing::TestWithParam<std::tuple<PipeKind, D
   PipeEnds ends_;
 };
 
+// The assertion about a write() to a pipe that already has no reader, under disposition `d`.
+const char* NoReaderAssertion(Disposition d) {
+  switch (d) {
+    case Disposition::kIgnored:
+      return "PIPE.CASE.EPIPE_WHEN_IGNORED";
+    case Disposition::kHandled:
+      return "PIPE.CASE.EPIPE_WHEN_HANDLED";
+    case Disposition::kDefault:
+      return "PIPE.CASE.SIGPIPE_KILLS_WRITER";
+  }
+  return "";
+}
+
+// "" when a write() to a pipe of `kind` without readers, by a child with SIGPIPE `d`, ends as
+// it must (killed by SIGPIPE at the default, else EPIPE and the handler run once); otherwise
+// what happened instead.
+std::string NoReaderWriteWrong(const PipeKind& kind, Disposition d) {
+  PipeEnds spare = MakePipe(kind);
+  if (!spare.ok()) return "";  // MakePipe recorded why; the test's own pipe will say the same
+  spare.read.reset();
+  Outcome o = RunInChild([&]() -> int {
+    if (!SetSigpipe(d)) return kSigactionFailed;
+    return WriteExpectingEpipe(spare.write.get(), 1, d, 1);
+  });
+  bool right = d == Disposition::kDefault ? KilledBySignal(o, SIGPIPE) : o.Exited(kGotEpipe);
+  if (right) return "";
+  return "a writer with SIGPIPE " + std::string(DispositionName(d)) + " that wrote 1 byte to a " +
+         "pipe already without readers " + o.Describe() +
+         (o.kind == Outcome::Kind::kExited ? ExplainVerdict(o.code) : "");
+}
+
 IPC_TEST_P(PipeBlockedWriter, LastReaderClosingReleasesBlockedWriterWithEpipe,
            "PIPE.CASE.BLOCKED_WRITER_GETS_EPIPE") {
+  // How a write() without readers ends is another assertion's; this one is about the writer
+  // that was asleep when the last reader went. Check the first, to tell the two apart.
+  const std::string wrong = NoReaderWriteWrong(std::get<0>(GetParam()), disposition());
+  IPCCONF_BLOCKED_BY_IF(!wrong.empty(), NoReaderAssertion(disposition()), wrong);
   const int w = ends_.write.get();
   ASSERT_GT(FillPipe(w), 0);
   Child writer = Child::Fork([&]() -> int {
