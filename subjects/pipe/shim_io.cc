@@ -146,6 +146,8 @@ ssize_t BrokenWrite(int fd, const void* buf, size_t count, const struct stat& st
     }
     case Defect::kLargeNonblockEagain: {
       if (!nonblocking || count <= RealPipeBuf(fd)) return real();
+      // Without a reader nothing "fits or not": the write fails with EPIPE (and SIGPIPE) as usual.
+      if (ReadyNow(fd, POLLOUT) & POLLERR) return real();
       long capacity = Real().fcntl(fd, F_GETPIPE_SZ);
       long room = capacity - QueuedBytes(fd);
       return static_cast<long>(count) > room ? Fail(EAGAIN) : real();
