@@ -187,6 +187,11 @@ constexpr int kShortReadsInARow = 64;
     if (!InFifoArea()) RecordBlocked("PIPE.PROP.LAST_CLOSE_FREES", seen);
     return ::testing::AssertionFailure() << seen;
   }
+  // The tests are the only readers of their pipes: poll() reported POLLIN (no POLLHUP) on an
+  // end whose read() then found nothing to take (EAGAIN, and FIONREAD 0 right after), so the
+  // pipe was empty when poll() said readable. Remembered over the retries: a writer adding
+  // bytes later does not undo it.
+  bool readable_while_empty = false;
   for (int retries = 0, short_reads = 0;;) {
     bool early = false;
     short revents = ReadyEvents(fd, POLLIN, quiet_bound, &early);
@@ -218,6 +223,10 @@ constexpr int kShortReadsInARow = 64;
     }
     if (n == 0) return ::testing::AssertionSuccess();
     int err = errno;
+    int queued = -1;
+    if (err == EAGAIN && !no_writer && ioctl(fd, FIONREAD, &queued) == 0 && queued == 0) {
+      readable_while_empty = true;
+    }
     if ((err == EINTR || err == EAGAIN) && ++retries < kRetriesInARow) continue;
     std::string seen = "read() failed with " + ErrnoName(err) +
                        (retries ? " " + std::to_string(retries) + " times in a row" : "") +
@@ -227,12 +236,11 @@ constexpr int kShortReadsInARow = 64;
     // With no writer left the call can only be answering end of file: that facility is what
     // broke, and a test that merely collects bytes is blocked by it. With writers, poll()
     // reported POLLIN on an end that had nothing to read.
-    int queued = -1;
     if (no_writer) {
       RecordBlocked(EndOfFileAssertion(fd), seen);
-    } else if (err == EAGAIN && !InFifoArea() && ioctl(fd, FIONREAD, &queued) == 0 &&
-               queued == 0) {
-      RecordBlocked("PIPE.POLL.POLLIN_WITH_DATA", seen + ", with nothing in the pipe");
+    } else if (err == EAGAIN && !InFifoArea() && readable_while_empty) {
+      RecordBlocked("PIPE.POLL.POLLIN_WITH_DATA",
+                    seen + "; poll() had reported POLLIN while nothing was in the pipe");
     }
     return ::testing::AssertionFailure() << seen;
   }
