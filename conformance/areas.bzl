@@ -30,7 +30,6 @@ def conformance_area(
         size = "medium",
         shard_count = 2,
         tags = [],
-        precision_over_area = True,
         min_control_cases = 1,
         control_skips_allowed = True):
     """An area's catalog, its tests as a library (for the portable binary), its cc_test
@@ -99,7 +98,6 @@ def conformance_area(
         preload = "//subjects/%s:libbroken_%s.so" % (area, area),
         table = "//subjects/%s:defects.txt" % area,
         catalog = ":catalog",
-        precision_over_area = precision_over_area,
         min_control_cases = min_control_cases,
         control_skips_allowed = control_skips_allowed,
         tags = tags,

@@ -12,7 +12,6 @@ def defects_meta_test(
         catalog,
         preload = None,
         universe = "",
-        precision_over_area = True,
         min_control_cases = 1,
         control_skips_allowed = True,
         size = "large",
@@ -28,8 +27,6 @@ def defects_meta_test(
       catalog: label of the area's catalog library (an assertion_catalog), linked in.
       preload: label of the LD_PRELOAD subject, or None when `binary` links the subject itself.
       universe: a --gtest_filter every run is limited to ("" for all).
-      precision_over_area: under a defect, run the first instance of every other test too, so
-        that a failure outside the row's ids is seen (else only the tests of its ids run).
       min_control_cases: how many results the run without a defect must report at least.
       control_skips_allowed: whether that run may skip some (tests that need runfiles or root).
       size: the cc_test's size.
@@ -50,7 +47,6 @@ def defects_meta_test(
         "  c.subject = %s;" % _c_string(subject),
         "  c.table = \"%s\";" % paths["table"],
         "  c.universe = %s;" % _c_string(universe),
-        "  c.precision_over_area = %s;" % ("true" if precision_over_area else "false"),
         "  c.min_control_cases = %d;" % min_control_cases,
         "  c.control_skips_allowed = %s;" % ("true" if control_skips_allowed else "false"),
         "  return c;",

@@ -83,8 +83,8 @@ const std::vector<std::string>& Instances() {
   return *instances;
 }
 
-// What a row's run selects: every instance of the tests of its ids, and (precision over the
-// area) the first instance of every other test. "" selects the whole universe.
+// What a row's run selects: every instance of the tests of its ids, and the first instance of
+// every other test (precision is judged over the whole area). "" selects the whole universe.
 bool WholeRuns() {
   const char* whole = getenv("IPCCONF_META_WHOLE");
   return whole && std::string(whole) == "1";
@@ -99,7 +99,7 @@ std::string RowFilter(const DefectRow& row) {
   for (const std::string& instance : Instances()) {
     std::string test = TestOf(instance);
     bool first = seen.insert(test).second;
-    if (own.count(test) || (first && Config().precision_over_area)) {
+    if (own.count(test) || first) {
       filter += (filter.empty() ? "" : ":") + instance;
     }
   }

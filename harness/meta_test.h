@@ -20,9 +20,6 @@ struct MetaTestConfig {
   // Which test instances any run of this meta-test selects ("" for all): the pool runs its
   // three-worker instances, which show every defect.
   std::string universe;
-  // true: under a defect, the instances of the tests of its ids run, and the first instance of
-  // every other test (precision judged over the whole area). false: only the former.
-  bool precision_over_area = true;
   size_t min_control_cases = 1;       // the run without a defect reports at least this many
   bool control_skips_allowed = true;  // and may skip (tests that need root or runfiles)
 };
