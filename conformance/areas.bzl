@@ -46,7 +46,9 @@ def conformance_area(
       size: the cc_test's size.
       shard_count: the cc_test's shards.
       tags: the cc_test's tags (e.g. no-sandbox for an area whose children must drop privileges:
-        Bazel's linux-sandbox maps only root into its user namespace).
+        Bazel's linux-sandbox maps only root into its user namespace); the meta-test's too.
+      min_control_cases: how many results the meta-test's run without a defect must report.
+      control_skips_allowed: whether that run may skip some (harness/meta_test.bzl).
     """
     assertion_catalog(
         name = "catalog",
