@@ -26,12 +26,14 @@ std::string Runfile(const std::string& path);
 // A file's whole text ("" when it cannot be read).
 std::string ReadTextFile(const std::string& path);
 
-// One line of an IPCCONF_RESULTS file: STATUS<TAB>test<TAB>ID,ID<TAB>message.
+// One test's result, read from a line of an IPCCONF_RESULTS file (the JSON record of
+// results_json.h, ResultRecord).
 struct ResultLine {
-  std::string status;  // PASS, FAIL, SKIP, BLOCKED (message "blocked by ID: seen"), BROKEN
+  std::string status;  // PASS, FAIL, SKIP (skipped or unsupported), BLOCKED, BROKEN
   std::string test;    // "Prefix/Suite.Name/param"
   std::vector<std::string> ids;
-  std::string message;
+  std::string message;     // the failure text; for BLOCKED "blocked by ID: seen"
+  std::string blocked_by;  // the assertion a BLOCKED result names ("" for the others)
   bool Carries(const std::string& id) const;
   // The assertion a BLOCKED line names ("" for other lines).
   std::string Blocker() const;

@@ -1,16 +1,17 @@
 // The defects meta-tests' data: runfiles, results files, defect tables, the catalog ids of an
 // area and their coverage, which test checks which ids, and gtest filters (defect_runner.h).
-#include "harness/defect_runner.h"
-
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "harness/catalog.h"
+#include "harness/defect_runner.h"
+#include "harness/json.h"
 
 namespace ipcconf {
 
@@ -76,21 +77,28 @@ bool ResultLine::Carries(const std::string& id) const {
   return false;
 }
 
-std::string ResultLine::Blocker() const {
-  const std::string prefix = "blocked by ";
-  if (status != "BLOCKED" || message.rfind(prefix, 0) != 0) return "";
-  size_t end = message.find(':', prefix.size());
-  return message.substr(prefix.size(), end == std::string::npos ? end : end - prefix.size());
-}
+std::string ResultLine::Blocker() const { return status == "BLOCKED" ? blocked_by : ""; }
 
 std::vector<ResultLine> ReadResults(const std::string& file) {
   std::vector<ResultLine> out;
   std::istringstream in(ReadTextFile(file));
   for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> f = Split(line, '\t', 4);
-    if (f.size() < 3) continue;
-    ResultLine r{f[0], f[1], {}, f.size() > 3 ? f[3] : ""};
-    if (!f[2].empty()) r.ids = Split(f[2], ',');
+    std::optional<JsonFields> record = ParseFlatJsonObject(line);
+    if (!record || record->Get("name").empty()) continue;
+    const std::string word = record->Get("status");
+    ResultLine r;
+    r.status = word == "passed"    ? "PASS"
+               : word == "failed"  ? "FAIL"
+               : word == "blocked" ? "BLOCKED"
+               : word == "broken"  ? "BROKEN"
+                                   : "SKIP";
+    r.test = record->Get("name");
+    r.ids = record->lists["assertions"];
+    r.message = record->Get("message");
+    if (r.status == "BLOCKED") {
+      r.blocked_by = record->Get("blocked_by");
+      r.message = "blocked by " + r.blocked_by + ": " + record->Get("probe");
+    }
     out.push_back(r);
   }
   return out;
@@ -233,7 +241,6 @@ int CountInstances(const std::string& binary, const std::string& filter) {
   for (std::string line; std::getline(in, line);) instances += line.rfind("  ", 0) == 0;
   return instances;
 }
-
 
 std::map<std::string, std::string> CatalogProfiles() {
   std::map<std::string, std::string> out;

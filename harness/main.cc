@@ -4,7 +4,7 @@
 //  - installs the leak guard and, for conformance binaries, the assertion tagger;
 //  - runs helper programs (--ipcconf_helper NAME ..., see helper_program.h);
 //  - answers --ipcconf_list (test -> assertion ids) and --ipcconf_check_catalog=AREA,...
-//  - with IPCCONF_RESULTS=FILE, appends one line per test: STATUS<TAB>test<TAB>ids<TAB>message;
+//  - with IPCCONF_RESULTS=FILE, appends one line per test: its JSON record (ResultRecord);
 //  - with --ipcconf_results_json=FILE, runs supervised and writes the JSON results of a port
 //    (see results_json.h), each test bounded by --ipcconf_test_bound=SECONDS (default 300).
 #include <fcntl.h>
@@ -21,13 +21,13 @@
 #include <string>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "harness/assertions.h"
 #include "harness/catalog.h"
 #include "harness/helper_program.h"
 #include "harness/leak_guard.h"
 #include "harness/result_kind.h"
 #include "harness/results_json.h"
-#include "gtest/gtest.h"
 
 namespace ipcconf {
 namespace {
@@ -40,13 +40,6 @@ constexpr bool kRequireIds = false;
 
 std::string FullName(const ::testing::TestInfo& info) {
   return std::string(info.test_suite_name()) + "." + info.name();
-}
-
-std::string OneLine(std::string s) {
-  for (char& c : s) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  return s;
 }
 
 // Names the catalog ids of each test in the results and fails tests whose ids are missing or
@@ -78,38 +71,17 @@ class AssertionTagger : public ::testing::EmptyTestEventListener {
   }
 };
 
-// Appends a line per test to $IPCCONF_RESULTS (read by the suite's own meta-tests).
+// Appends a line per test to $IPCCONF_RESULTS (read by the suite's own meta-tests): its
+// ResultRecord, the one result format (results_json.h).
 class ResultsFile : public ::testing::EmptyTestEventListener {
  public:
   explicit ResultsFile(std::string path) : path_(std::move(path)) {}
   void OnTestEnd(const ::testing::TestInfo& info) override {
-    const ::testing::TestResult* r = info.result();
-    std::string word = StatusWord(*r);
-    // PASS, FAIL, SKIP (skipped or unsupported), BLOCKED (its message: "blocked by ID: seen"),
-    // BROKEN.
-    std::string status = word == "passed"    ? "PASS"
-                         : word == "blocked" ? "BLOCKED"
-                         : word == "broken"  ? "BROKEN"
-                         : word == "failed"  ? "FAIL"
-                                             : "SKIP";
-    std::string message;
-    if (status == "BLOCKED") message = "blocked by " + CurrentBlocker() + ": " + CurrentProbe();
-    for (int i = 0; message.empty() && i < r->total_part_count(); ++i) {
-      const auto& part = r->GetTestPartResult(i);
-      if (part.failed() || part.skipped()) {
-        message = OneLine(part.message());
-        break;
-      }
-    }
-    std::string ids;
-    if (const std::vector<std::string>* v = IdsOf(info)) {
-      for (const std::string& id : *v) ids += (ids.empty() ? "" : ",") + id;
-    }
-    FILE* f = fopen(path_.c_str(), "ae");
-    if (!f) return;
-    fprintf(f, "%s\t%s\t%s\t%s\n", status.c_str(), FullName(info).c_str(), ids.c_str(),
-            OneLine(message).substr(0, 2000).c_str());
-    fclose(f);
+    std::string line = ResultRecord(info) + "\n";
+    int fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    [[maybe_unused]] ssize_t n = write(fd, line.data(), line.size());  // one write: whole lines
+    close(fd);
   }
 
  private:
@@ -229,8 +201,8 @@ int main(int argc, char** argv) {
   char* end = nullptr;
   unsigned long bound = strtoul(bound_text.c_str(), &end, 10);
   if (bound_text.empty() || *end || bound == 0 || bound > 86400) {
-    std::cerr << "--ipcconf_test_bound needs a number of seconds (1..86400), got '"
-              << bound_text << "'\n";
+    std::cerr << "--ipcconf_test_bound needs a number of seconds (1..86400), got '" << bound_text
+              << "'\n";
     return 2;
   }
   if (!results_json.empty() && journal.empty()) {

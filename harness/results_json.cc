@@ -1,7 +1,5 @@
 #include "harness/results_json.h"
 
-#include "harness/json.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,6 +17,7 @@
 #include "harness/assertions.h"
 #include "harness/catalog.h"
 #include "harness/helper_program.h"
+#include "harness/json.h"
 #include "harness/proc.h"
 #include "harness/result_kind.h"
 
@@ -97,8 +96,7 @@ std::string Record(const std::string& name, const std::string& status,
   return "{\"name\": " + JsonString(name) + ", \"status\": " + JsonString(status) +
          ", \"assertions\": " + JsonList(ids) + ", \"profiles\": " + JsonList(ProfilesOf(ids)) +
          ", \"probe\": " + JsonString(probe) + ", \"blocked_by\": " + JsonString(blocked_by) +
-         ", \"message\": " + JsonString(message) +
-         ", \"time_ms\": " + std::to_string(millis) + "}";
+         ", \"message\": " + JsonString(message) + ", \"time_ms\": " + std::to_string(millis) + "}";
 }
 
 std::string FullName(const ::testing::TestInfo& info) {
@@ -118,8 +116,8 @@ std::string MessagesOf(const ::testing::TestResult& r) {
     const ::testing::TestPartResult& part = r.GetTestPartResult(i);
     if (!part.failed() && !part.skipped()) continue;
     if (!text.empty()) text += "\n\n";
-    if (part.file_name()) text += std::string(part.file_name()) + ":" +
-                                  std::to_string(part.line_number()) + "\n";
+    if (part.file_name())
+      text += std::string(part.file_name()) + ":" + std::to_string(part.line_number()) + "\n";
     text += part.message();
   }
   return text;
@@ -153,8 +151,8 @@ std::string CatalogJson() {
   for (const auto& [id, a] : Catalog()) {
     out += std::string(out.size() > 1 ? ",\n    " : "\n    ") + "{\"id\": " + JsonString(id) +
            ", \"area\": " + JsonString(a.area) + ", \"profile\": " + JsonString(a.profile) +
-           ", \"source\": " + JsonString(a.source) +
-           ", \"statement\": " + JsonString(a.statement) + "}";
+           ", \"source\": " + JsonString(a.source) + ", \"statement\": " + JsonString(a.statement) +
+           "}";
   }
   return out + "\n  ]";
 }
@@ -166,8 +164,9 @@ bool WriteResults(const std::string& path, const Journal& j, const std::string& 
   std::string out = "{\n  \"format\": \"ipcconf-results\",\n  \"version\": " +
                     std::to_string(kResultsFormatVersion) + ",\n  \"machine\": " +
                     JsonString(std::string(u.sysname) + " " + u.release + " " + u.machine) +
-                    ",\n  \"binary\": " + JsonString(SelfPath()) + ",\n  \"started\": " +
-                    JsonString(started) + ",\n  \"complete\": " + (complete ? "true" : "false") +
+                    ",\n  \"binary\": " + JsonString(SelfPath()) +
+                    ",\n  \"started\": " + JsonString(started) +
+                    ",\n  \"complete\": " + (complete ? "true" : "false") +
                     ",\n  \"test_bound_seconds\": " + std::to_string(bound) +
                     ",\n  \"problems\": " + JsonList(problems) +
                     ",\n  \"catalog\": " + CatalogJson() + ",\n  \"tests\": [";
@@ -204,13 +203,15 @@ void ResultsJournal::OnTestStart(const ::testing::TestInfo& info) {
 
 void ResultsJournal::OnTestEnd(const ::testing::TestInfo& info) {
   alarm(0);
+  Append("end\t" + FullName(info) + "\t" + ResultRecord(info) + "\n");
+}
+
+std::string ResultRecord(const ::testing::TestInfo& info) {
   const ::testing::TestResult& r = *info.result();
   std::string message = MessagesOf(r);
   if (CurrentResultKind() != ResultKind::kVerdict && message.empty()) message = CurrentProbe();
-  Append("end\t" + FullName(info) + "\t" +
-         Record(FullName(info), StatusOf(r), Ids(info), CurrentProbe(), message,
-                static_cast<long>(r.elapsed_time()), CurrentBlocker()) +
-         "\n");
+  return Record(FullName(info), StatusOf(r), Ids(info), CurrentProbe(), message,
+                static_cast<long>(r.elapsed_time()), CurrentBlocker());
 }
 
 void SkipJournaledTests(const std::string& journal) {

@@ -42,6 +42,12 @@ int RunSupervised(const std::vector<std::string>& worker_args, const std::string
 // Text as a JSON string literal, with its quotes.
 std::string JsonString(const std::string& text);
 
+// The one result format: a finished test as a JSON object on one line, {"name", "status"
+// (passed, failed, blocked, broken, skipped, unsupported), "assertions", "profiles", "probe",
+// "blocked_by", "message", "time_ms"}. A line of $IPCCONF_RESULTS (what the meta-tests read),
+// and an entry of "tests" in the results file of --ipcconf_results_json.
+std::string ResultRecord(const ::testing::TestInfo& info);
+
 }  // namespace ipcconf
 
 #endif  // IPCCONF_HARNESS_RESULTS_JSON_H_

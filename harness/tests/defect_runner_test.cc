@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "harness/child.h"
 #include "harness/helper_program.h"
 #include "harness/leak_guard.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 
 // Prints one line, then sleeps in read() on a pipe nobody writes to: a hung sub-run.
 IPCCONF_HELPER(hangs_in_read) {
@@ -36,7 +36,13 @@ IPCCONF_HELPER(reports_results) {
   }
   FILE* f = fopen(getenv("IPCCONF_RESULTS"), "a");
   if (!f) return 3;
-  fprintf(f, "PASS\tSuite.Passes\tX.ONE\t\nFAIL\tP/Suite.Fails/2\tX.TWO,X.ONE\tboom\n");
+  fprintf(
+      f, "%s\n%s\n%s\n",
+      R"({"name": "Suite.Passes", "status": "passed", "assertions": ["X.ONE"], "time_ms": 1})",
+      R"({"name": "P/Suite.Fails/2", "status": "failed", "assertions": ["X.TWO", "X.ONE"],)"
+      R"( "message": "boom", "time_ms": 2})",
+      R"({"name": "S.Blocked", "status": "blocked", "assertions": [], "probe": "seen \u4e2d\u6587",)"
+      R"( "blocked_by": "X.ONE", "message": ""})");
   fclose(f);
   return 1;
 }
@@ -137,7 +143,8 @@ TEST(SubRun, ListsTheTagsOfABinary) {
   TestTags tags = ListTags(Runfile("harness/tests/leaky_subject_test"));
   EXPECT_EQ(tags.error, "");
   EXPECT_THAT(tags.ids_by_test["Leaky.CleanTestPasses"], ElementsAre("HARNESS.SELFTEST"));
-  EXPECT_THAT(ListTags("/no/such/binary").error, HasSubstr("--ipcconf_list exited with status 127"));
+  EXPECT_THAT(ListTags("/no/such/binary").error,
+              HasSubstr("--ipcconf_list exited with status 127"));
 }
 
 TEST(SubRun, HangIsDiagnosedNamingTheProcessAndItsCall) {
@@ -181,11 +188,15 @@ TEST(SubRun, GetsACleanEnvironmentAndReportsItsResults) {
               AllOf(HasSubstr("XML_OUTPUT_FILE=(unset)\n"), HasSubstr("GTEST_FILTER=(unset)\n"),
                     HasSubstr("IPCCONF_BREAK=chosen\n"),
                     HasSubstr("TEST_TMPDIR=" + TestTmpDir() + "/subrun.")));
-  ASSERT_EQ(run.results.size(), 2u);
+  ASSERT_EQ(run.results.size(), 3u);  // the one result format, read back (UTF-8 kept)
   EXPECT_EQ(run.results[1].status, "FAIL");
   EXPECT_EQ(run.results[1].test, "P/Suite.Fails/2");
   EXPECT_THAT(run.results[1].ids, ElementsAre("X.TWO", "X.ONE"));
   EXPECT_EQ(run.results[1].message, "boom");
+  EXPECT_EQ(run.results[2].status, "BLOCKED");
+  EXPECT_EQ(run.results[2].Blocker(), "X.ONE");
+  EXPECT_EQ(run.results[2].message, "blocked by X.ONE: seen 中文");
+  run.results.pop_back();
 
   // A defect that must break X.ONE, X.TWO, X.THREE and X.FOUR: only X.TWO is shown to fail...
   // X.ONE did too (one of its two tests failed); X.THREE got no result; no test checks X.FOUR.
@@ -195,7 +206,7 @@ TEST(SubRun, GetsACleanEnvironmentAndReportsItsResults) {
                       {"Suite.Fails", {"X.TWO", "X.ONE"}},
                       {"Suite.Other", {"X.THREE"}}};
   SubRunResult passing_five = run;
-  passing_five.results.push_back({"SKIP", "Suite.Passes/1", {"X.FIVE"}, ""});
+  passing_five.results.push_back({"SKIP", "Suite.Passes/1", {"X.FIVE"}, "", ""});
   EXPECT_THAT(DefectVerdict(row, tags, passing_five, "sub"),
               ElementsAre("defect d (why): no result for X.THREE: the sub-run stopped before "
                           "the tests carrying it reported",
@@ -218,11 +229,12 @@ TEST(DefectVerdict, PrecisionFailsOnlyThroughListedIdsAndBlocksOnlyByThem) {
   SubRunResult run;
   run.outcome.kind = Outcome::Kind::kExited;
   run.outcome.code = 1;
-  run.results = {{"FAIL", "S.One", {"X.ONE"}, "caught"},
-                 {"BLOCKED", "S.Two", {"X.TWO"}, "blocked by X.ONE: EAGAIN at end of file"}};
+  run.results = {
+      {"FAIL", "S.One", {"X.ONE"}, "caught", ""},
+      {"BLOCKED", "S.Two", {"X.TWO"}, "blocked by X.ONE: EAGAIN at end of file", "X.ONE"}};
   EXPECT_THAT(DefectVerdict(row, tags, run, "s"), IsEmpty());
-  run.results.push_back({"FAIL", "S.Three", {"X.THREE"}, "collateral"});
-  run.results.push_back({"BLOCKED", "S.Two", {"X.TWO"}, "blocked by X.NINE: seen"});
+  run.results.push_back({"FAIL", "S.Three", {"X.THREE"}, "collateral", ""});
+  run.results.push_back({"BLOCKED", "S.Two", {"X.TWO"}, "blocked by X.NINE: seen", "X.NINE"});
   EXPECT_EQ(run.results.back().Blocker(), "X.NINE");
   EXPECT_THAT(DefectVerdict(row, tags, run, "s"),
               ElementsAre(HasSubstr("S.Three failed (collateral) but checks none of the ids the "
@@ -241,9 +253,9 @@ TEST(DefectVerdict, ALegalVariantMustBreakNoPosixAssertion) {
   SubRunResult run;
   run.outcome.kind = Outcome::Kind::kExited;
   run.outcome.code = 1;
-  run.results = {{"PASS", "S.P", {"X.P"}, ""}, {"FAIL", "S.L", {"X.L"}, "linux only"}};
+  run.results = {{"PASS", "S.P", {"X.P"}, "", ""}, {"FAIL", "S.L", {"X.L"}, "linux only", ""}};
   EXPECT_THAT(LegalVariantProblems(row, run, profiles, "s"), IsEmpty());
-  run.results.push_back({"FAIL", "S.P2", {"X.P"}, "false alarm"});
+  run.results.push_back({"FAIL", "S.P2", {"X.P"}, "false alarm", ""});
   EXPECT_THAT(LegalVariantProblems(row, run, profiles, "s"),
               ElementsAre(HasSubstr("legal variant one_page (allowed): S.P2 FAIL (X.P, posix "
                                     "profile): POSIX allows this system"),
@@ -272,14 +284,15 @@ TEST(SubRun, CheckDefectRunsOnlyTheTestsOfItsIds) {
     SubRunResult r;
     r.outcome.kind = Outcome::Kind::kExited;
     r.outcome.code = 1;
-    r.results = {{"FAIL", "A.B", {"X.ONE"}, "caught"}};
+    r.results = {{"FAIL", "A.B", {"X.ONE"}, "caught", ""}};
     return r;
   };
   EXPECT_THAT(CheckDefect(ParseDefectTable("d X.ONE\n", "t")[0], tags, run, "s"), IsEmpty());
   EXPECT_THAT(CheckDefect(ParseDefectTable("d X.NONE\n", "t")[0], tags, run, "s"),
               ElementsAre(HasSubstr("no test carries X.NONE")));
-  EXPECT_THAT(CheckDefect(ParseDefectTable("d # no ids\n", "t")[0], tags, run, "s"),
-              ElementsAre("t:1: defect d names no assertion id (LEGAL for a variant POSIX allows)"));
+  EXPECT_THAT(
+      CheckDefect(ParseDefectTable("d # no ids\n", "t")[0], tags, run, "s"),
+      ElementsAre("t:1: defect d names no assertion id (LEGAL for a variant POSIX allows)"));
   EXPECT_THAT(asked, ElementsAre(std::set<std::string>{"A.B"}));
 }
 

@@ -13,6 +13,7 @@
 #include "harness/blocked.h"
 #include "harness/catalog.h"
 #include "harness/child.h"
+#include "harness/defect_runner.h"
 #include "harness/leak_guard.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,10 +22,6 @@ namespace ipcconf {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Runfile(const std::string& path) {
-  return std::string(getenv("TEST_SRCDIR")) + "/ipcconf/" + path;
-}
 
 struct SubjectResult {
   std::string status;
@@ -35,7 +32,7 @@ struct SubjectResult {
 std::map<std::string, SubjectResult> RunLeakySubject() {
   static auto* results = new std::map<std::string, SubjectResult>();
   if (!results->empty()) return *results;
-  std::string file = std::string(getenv("TEST_TMPDIR")) + "/leaky_results.tsv";
+  std::string file = std::string(getenv("TEST_TMPDIR")) + "/leaky_results.jsonl";
   // The sub-run must not write into this test's own XML or shard files.
   std::vector<std::string> env = {"IPCCONF_RESULTS=" + file, "XML_OUTPUT_FILE", "GTEST_OUTPUT",
                                   "TEST_SHARD_STATUS_FILE", "TEST_PREMATURE_EXIT_FILE",
@@ -43,17 +40,7 @@ std::map<std::string, SubjectResult> RunLeakySubject() {
   Child c = Child::Exec({Runfile("harness/tests/leaky_subject_test")}, env);
   Outcome o = c.Wait(Millis(60000));
   EXPECT_TRUE(o.kind == Outcome::Kind::kExited) << o.Describe();
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string status, name, ids, message;
-    std::getline(f, status, '\t');
-    std::getline(f, name, '\t');
-    std::getline(f, ids, '\t');
-    std::getline(f, message);
-    (*results)[name] = {status, message};
-  }
+  for (const ResultLine& r : ReadResults(file)) (*results)[r.test] = {r.status, r.message};
   unlink(file.c_str());
   return *results;
 }
