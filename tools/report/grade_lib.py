@@ -54,6 +54,11 @@ _DIAGNOSES = [
     (r"ipc/pool/process_pool\.h: No such file or directory",
      "the compiler cannot find ipc/pool/process_pool.h: the library \"ipc\" in {dir}/BUILD must "
      "depend on the course's header: deps = [\"@ipcconf//ipc/pool:process_pool_header\"]."),
+    (r"'(ProcessPool|TaskCode|TaskRegistry|Delivery|WorkerExit)' (does not name a type|"
+     r"was not declared|has not been declared)|expected class-name before",
+     "the course's types are used without their namespace: the header declares them in "
+     "namespace ipc (write ipc::ProcessPool, ipc::TaskCode..., or put your code in namespace "
+     "ipc); the errors that follow are its consequences."),
     (r"undefined reference to [`']ipc::CreateProcessPool",
      "nothing defines ipc::CreateProcessPool: define it in namespace ipc, with the header's "
      "exact signature (is it in another namespace, misspelled, or with other parameters? is its "
@@ -64,9 +69,6 @@ _DIAGNOSES = [
     (r"marked '?override'?, but does not override|marked .override., but does not override",
      "a method marked override has not the signature of ipc::ProcessPool's (see below): copy "
      "the declaration from ipc/pool/process_pool.h."),
-    (r"'ProcessPool' (does not name a type|was not declared)|expected class-name before",
-     "ProcessPool is used without its namespace: the header declares ipc::ProcessPool "
-     "(write ipc::ProcessPool, or put your code in namespace ipc)."),
 ]
 
 
