@@ -112,6 +112,11 @@ std::vector<HeldEnd> PoolEndsHeldByWorkers(const std::vector<ChannelView>& chann
 // Those on another worker's channel, described.
 std::vector<std::string> ForeignPoolEnds(const std::vector<ChannelView>& channels);
 
+// A forward shutdown that can never finish: the master sleeps in wait4() for a worker asleep in
+// read(), and the write end of that worker's channel is still held by the master itself, or by
+// another worker asleep in read() on a channel the master has not closed yet. "" if not so.
+std::string CertainDeadlock(pid_t master, const std::vector<ChannelView>& channels);
+
 // Joins lines for a failure message, the first `at_most` of them.
 std::string Lines(const std::vector<std::string>& lines, size_t at_most = 12);
 

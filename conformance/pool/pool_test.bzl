@@ -39,6 +39,7 @@ def pool_conformance_test(name, impl, tags = [], **kwargs):
         ) + [
             name + "_implementation",
             "implementation.cc",
+            "pool_ends.cc",
             "pool_fixture.cc",
             "pool_fixture.h",
             "pool_master.cc",
