@@ -24,9 +24,15 @@ _ID = re.compile(r"[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+")
 @dataclasses.dataclass
 class Expectation:
     key: str
-    reason: str
+    reason: str  # "[kind] why"
     where: str  # FILE:LINE
     is_test: bool
+
+
+# What kind of deviation a line records, first in its reason: a bug of the port, a difference
+# POSIX allows, or a linux-profile assertion a port of another kind need not meet.
+KINDS = ("bug", "legal", "linux-only")
+_KIND = re.compile(r"\[(" + "|".join(KINDS) + r")\]\s+\S")
 
 
 @dataclasses.dataclass
@@ -59,6 +65,16 @@ def parse_expectations(path: str, catalog: Dict[str, Assertion],
             continue
         if key in seen:
             errors.append(f"{where}: '{key}' is listed again (first at {seen[key]})")
+            continue
+        kind = _KIND.match(reason)
+        if not kind:
+            errors.append(f"{where}: '{key}' needs its kind before the reason: [bug] (the port "
+                          f"is wrong), [legal] (POSIX allows it) or [linux-only] (a linux-profile "
+                          f"assertion)")
+            continue
+        if kind.group(1) == "linux-only" and key in catalog and catalog[key].profile != "linux":
+            errors.append(f"{where}: '{key}' is marked [linux-only] but its profile is "
+                          f"{catalog[key].profile}")
             continue
         seen[key] = where
         if key in catalog:

@@ -383,7 +383,7 @@ class PortableReportTest(ToolTestCase):
         self.assertIn("0 regression(s), 2 expected deviation(s), 0 fixed", out)
         only_one = os.path.join(self.tmp, "one.expect")
         with open(only_one, "w", encoding="utf-8") as f:
-            f.write("BETA.ONE  no O_DIRECT\n")
+            f.write("BETA.ONE  [legal] no O_DIRECT\n")
         code, out, _ = self.run_tool("report", data("port_results.json"), "--expect", only_one)
         self.assertEqual(code, 1)
         self.assertIn("REGRESSION ALPHA.TWO (failed)", out)
@@ -400,6 +400,7 @@ class PortableReportTest(ToolTestCase):
         self.assertEqual(code, 2)
         self.assertIn("malformed.expect:1: 'ALPHA.TWO' has no reason", err)
         self.assertIn("malformed.expect:2: unknown assertion id 'ALPHA.NOPE'", err)
+        self.assertIn("malformed.expect:3: 'ALPHA.ONE' needs its kind before the reason", err)
 
     def test_results_of_another_version(self):
         path = os.path.join(self.tmp, "v2.json")
