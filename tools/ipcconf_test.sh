@@ -210,7 +210,8 @@ ipcconf run --output reports
 expect_status 1 "run with failures"
 expect_in "$OUT" "alpha           3       1       1       0        0         0            0        0          1" "run summary"
 expect_in "$OUT" "FAILED ALPHA.TWO (alpha, linux)" "run summary"
-expect_in "$FAKE_LOG" "-- //conformance/..." "run pattern"
+expect_in "$FAKE_LOG" "-- //conformance/alpha:alpha_test" "run pattern"
+expect_in "$FAKE_LOG" "--nocache_test_results" "run never reports cached results"
 expect_not_in "$FAKE_LOG" "//labs" "run leaves the labs to grade"
 [[ -s "${work}/reports/REPORT.md" && -s "${work}/reports/junit.xml" ]] ||
   fail "run --output reports (relative to the caller) wrote no REPORT.md and junit.xml"
