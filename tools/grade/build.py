@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 
+import runner
 from build_errors import NO_MAIN, NO_PROGRAM, compiler_errors, last_lines, output_lines
 from build_user import BuildUser
 from sources import (HEADER_SUFFIXES, MAX_FILES, NEEDS_TWO, SKIPPED_DIRS, SOURCE_SUFFIXES, Tree,
@@ -130,9 +131,9 @@ def _run(command, cwd, deadline, log, shown, user):
         env.pop(key, None)
     with tempfile.TemporaryFile() as out:
         try:
-            child = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     **(user.popen(env) if user else {"env": env}))
+            child = runner.start(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                                 stderr=subprocess.STDOUT,
+                                 **(user.popen(env) if user else {"env": env}))
         except OSError as e:
             text = f"{show(command[0])}: cannot start: {e.strerror}"
             log.parts.append(text)
@@ -143,7 +144,7 @@ def _run(command, cwd, deadline, log, shown, user):
                 info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 info = True
-            if info is not None or time.monotonic() > deadline:
+            if info is not None or time.monotonic() > deadline or runner.interrupted.is_set():
                 break
             time.sleep(0.01)
         try:
@@ -151,6 +152,9 @@ def _run(command, cwd, deadline, log, shown, user):
         except OSError:
             pass
         status = child.wait()
+        runner.forget(child)
+        if runner.interrupted.is_set():
+            raise runner.Interrupted()
         if info is None:
             status = None
         out.seek(0)

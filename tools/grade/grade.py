@@ -2,15 +2,14 @@
 """Grades student submissions of the IPC labs as black boxes (tools/ipcconf grade).
 
   grade.py SUBMISSION [--lab LAB] [--json F] [--junit F] [--markdown F]
-  grade.py --batch DIR [-j N] [--output DIR]
+  grade.py --batch FOLDER|ARCHIVE [-j N] [--output DIR] [--lab LAB]   (batch.py)
 
 Exit status: 0 full marks, 1 graded with failed checks, 2 bad input (one line on stderr).
-Batch: 0 when every submission was graded, 2 when some could not be (their CSV row says why).
+Batch: 0 when every submission was graded, 2 when some could not be (their CSV row says why),
+130 when interrupted (the same command again goes on).
 """
 
 import argparse
-import concurrent.futures
-import csv
 import os
 import shutil
 import sys
@@ -21,6 +20,7 @@ import tomllib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "labs"))
 
+import batch  # noqa: E402
 import labs  # noqa: E402
 import reports  # noqa: E402
 import runner  # noqa: E402
@@ -110,97 +110,74 @@ def _single(args, tools):
     return 0 if got == best else 1
 
 
-def _batch_one(folder, tools, labs_dir, output, settings=None, lang="en"):
-    start = time.monotonic()
-    name = os.path.basename(os.path.normpath(folder))
-    try:
-        name, lab, rows, notes, catalog = grade_one(folder, tools, labs_dir, None, settings)
-    except submission.SubmissionError as e:
-        return {"submission": name, "lab": "", "score": "", "max_score": "", "error": str(e),
-                "seconds": f"{time.monotonic() - start:.1f}"}
-    except labs.GraderError as e:
-        return {"submission": name, "lab": "", "score": "", "max_score": "",
-                "error": f"grader error (not the student's fault): {e}",
-                "seconds": f"{time.monotonic() - start:.1f}"}
-    except Exception as e:  # one broken submission never stops the batch
-        return {"submission": name, "lab": "", "score": "", "max_score": "",
-                "error": f"grader error: {type(e).__name__}: {e}",
-                "seconds": f"{time.monotonic() - start:.1f}"}
-    folder_out = os.path.join(output, name)
-    os.makedirs(folder_out, exist_ok=True)
-    reports.write_all(rows, name, lab, notes, os.path.join(folder_out, "results.json"),
-                      os.path.join(folder_out, "junit.xml"),
-                      os.path.join(folder_out, "REPORT.md"), lang, catalog)
-    got, best = reports.totals(rows)
-    return {"submission": name, "lab": lab, "score": got, "max_score": best, "error": "",
-            "seconds": f"{time.monotonic() - start:.1f}"}
-
-
-def _batch(args, tools):
-    if not os.path.isdir(args.batch):
-        raise submission.SubmissionError(f"{args.batch}: no such folder")
-    folders = sorted(os.path.join(args.batch, d) for d in os.listdir(args.batch)
-                     if os.path.isdir(os.path.join(args.batch, d)) and not d.startswith("."))
-    if not folders:
-        raise submission.SubmissionError(f"{args.batch}: no submission folders in it")
-    os.makedirs(args.output, exist_ok=True)
-    start = time.monotonic()
-    rows = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(_batch_one, f, tools, args.labs, args.output, args.settings,
-                               args.lang) for f in folders]
-        for i, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            row = future.result()
-            rows.append(row)
-            result = (f"{row['score']}/{row['max_score']}" if not row["error"]
-                      else f"error: {row['error']}")
-            print(f"[{i}/{len(folders)}] {row['submission']}: {result} ({row['seconds']} s)",
-                  flush=True)
-    rows.sort(key=lambda r: r["submission"])
-    with open(os.path.join(args.output, "scores.csv"), "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, ["submission", "lab", "score", "max_score", "error", "seconds"])
-        writer.writeheader()
-        writer.writerows(rows)
-    elapsed = time.monotonic() - start
-    print(f"{len(rows)} submissions in {elapsed:.1f} s with -j {args.jobs} "
-          f"({len(rows) / elapsed * 60:.0f} per minute); scores in "
-          f"{os.path.join(args.output, 'scores.csv')}")
-    return 2 if any(r["error"] for r in rows) else 0
-
-
 def main(argv):
     for stream in (sys.stdout, sys.stderr):  # reasons quote Chinese output, whatever LANG says
         stream.reconfigure(encoding="utf-8", errors="replace")
     here = os.path.dirname(os.path.abspath(__file__))
-    parser = argparse.ArgumentParser(prog="ipcconf grade", description=__doc__.split("\n")[0])
-    parser.add_argument("submission", nargs="?")
-    parser.add_argument("--lab", choices=submission.LABS)
-    parser.add_argument("--json")
-    parser.add_argument("--junit")
-    parser.add_argument("--markdown")
-    parser.add_argument("--batch")
-    parser.add_argument("-j", "--jobs", type=int, default=1)
-    parser.add_argument("--output", default="grades")
-    parser.add_argument("--warp", type=int, default=100, help="sleep divisor; 0: real time")
-    parser.add_argument("--bound-ms", type=int, default=4000)
-    parser.add_argument("--lang", choices=("en", "zh"), default="en",
-                        help="language of the reasons in the terminal, JUnit and Markdown "
-                             "(results.json always has both)")
-    parser.add_argument("--settings", help="a course-wide TOML file of conventions for every "
-                        "submission (children = 3, build = \"...\"); no per-student file is ever needed")
-    parser.add_argument("--labs", default=os.path.join(here, "..", "..", "labs"),
-                        help="the labs' folder: labs/LAB/LAB.rubric and the catalogs (a course "
-                             "may point at its own copy to change points)")
-    parser.add_argument("--sandbox", default=os.environ.get("IPCCONF_GRADE_SANDBOX"))
-    parser.add_argument("--observer", default=os.environ.get("IPCCONF_GRADE_OBSERVER"))
+    parser = argparse.ArgumentParser(
+        prog="ipcconf grade", description=__doc__.split("\n")[0],
+        epilog="Exit status: 0 full marks (batch: every submission graded), 1 graded with "
+               "failed checks, 2 bad input (batch: some submission could not be graded, its "
+               "row says why), 130 a batch interrupted (run it again to go on). "
+               "More: tools/grade/README.md")
+    one = parser.add_argument_group("one submission")
+    one.add_argument("submission", nargs="?", metavar="SUBMISSION",
+                     help="the folder of one submission (its sources; grade.toml optional)")
+    one.add_argument("--json", metavar="FILE",
+                     help="write Gradescope results.json there (default: not written)")
+    one.add_argument("--junit", metavar="FILE",
+                     help="write JUnit XML there (default: not written)")
+    one.add_argument("--markdown", metavar="FILE",
+                     help="write a Markdown report there (default: not written)")
+    many = parser.add_argument_group("a whole class")
+    many.add_argument("--batch", metavar="SOURCE",
+                      help="grade a class: a folder of submission folders, a .zip or "
+                           ".tar(.gz/.xz/.bz2) of them, or a folder of repository clones (each "
+                           "lab found in its sub-folder); unchanged submissions are reused "
+                           "(default: none, grade one SUBMISSION)")
+    many.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                      help="submissions graded at once (default: %(default)s)")
+    many.add_argument("--output", default="grades", metavar="DIR",
+                      help="where scores.csv and NAME/results.json, junit.xml, REPORT.md go; "
+                           "also what a rerun reuses (default: %(default)s)")
+    both = parser.add_argument_group("both")
+    both.add_argument("--lab", choices=submission.LABS,
+                      help="the lab to grade; in a batch, only that lab's folders "
+                           "(default: told from the sources)")
+    both.add_argument("--warp", type=int, default=100, metavar="N",
+                      help="the students' sleeps are divided by N; 0: real time "
+                           "(default: %(default)s)")
+    both.add_argument("--bound-ms", type=int, default=4000, metavar="MS",
+                      help="how long something that should happen may take; time the programs "
+                           "got no CPU does not count (default: %(default)s)")
+    both.add_argument("--lang", choices=("en", "zh"), default="en",
+                      help="language of the reasons in the terminal, JUnit and Markdown; "
+                           "results.json always has both (default: %(default)s)")
+    both.add_argument("--settings", metavar="TOML",
+                      help="a course-wide TOML file of conventions for every submission "
+                           "(children = 3, build = \"...\"); no per-student file is ever needed "
+                           "(default: none)")
+    both.add_argument("--labs", default=os.path.normpath(os.path.join(here, "..", "..", "labs")),
+                      metavar="DIR",
+                      help="the labs' folder: LAB/LAB.rubric and the catalogs (a course may "
+                           "point at its own copy to change points) (default: %(default)s)")
+    both.add_argument("--sandbox", default=os.environ.get("IPCCONF_GRADE_SANDBOX"),
+                      metavar="PROGRAM",
+                      help="the grade_sandbox program (default: $IPCCONF_GRADE_SANDBOX, set by "
+                           "tools/ipcconf: %(default)s)")
+    both.add_argument("--observer", default=os.environ.get("IPCCONF_GRADE_OBSERVER"),
+                      metavar="LIBRARY",
+                      help="libgrade_observer.so (default: $IPCCONF_GRADE_OBSERVER, set by "
+                           "tools/ipcconf: %(default)s)")
     args = parser.parse_args(argv)
     if bool(args.submission) == bool(args.batch):
-        print("ipcconf grade: give one SUBMISSION folder or --batch DIR", file=sys.stderr)
+        print("ipcconf grade: give one SUBMISSION folder or --batch SOURCE (--help: the "
+              "options)", file=sys.stderr)
         return 2
     try:
         args.settings = _settings(args.settings)
         tools = _tools(args)
-        return _batch(args, tools) if args.batch else _single(args, tools)
+        return batch.run(args, tools, grade_one) if args.batch else _single(args, tools)
     except submission.SubmissionError as e:
         print(f"ipcconf grade: {e}", file=sys.stderr)
         return 2

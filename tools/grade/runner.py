@@ -8,6 +8,7 @@ are reported and removed.
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -39,6 +40,46 @@ class Run:
     @property
     def scenario(self):
         return self.report.get("scenario", {})
+
+
+class Interrupted(Exception):
+    """The grading was interrupted (Ctrl-C in a batch): what ran was killed, and nothing the
+    submission did is judged from it."""
+
+
+# Set by interrupt(); every program the grader starts goes through start() and is killed then.
+interrupted = threading.Event()
+_live = set()
+_live_lock = threading.Lock()
+
+
+def start(command, **popen):
+    """A process of the grader's (the sandbox, a build command) in a session of its own: a
+    terminal's Ctrl-C reaches the grader alone, which kills it through interrupt()."""
+    with _live_lock:
+        if interrupted.is_set():
+            raise Interrupted()
+        child = subprocess.Popen(command, start_new_session=True, **popen)
+        _live.add(child)
+    return child
+
+
+def forget(child):
+    with _live_lock:
+        _live.discard(child)
+
+
+def interrupt():
+    """Stops the grading: every live process group of start() gets SIGKILL. A sandbox killed
+    ends its PID namespace (its init dies with it) and so its IPC namespace and private /tmp;
+    its run folder is removed by its caller."""
+    with _live_lock:
+        interrupted.set()
+        for child in _live:
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 # How the last run was contained (the same for every run of a machine): said in the report.
@@ -117,13 +158,23 @@ def run_scenario(tools, build_dir, scenario, main, args=(), client=None, client_
         if tasks:
             command += ["--tasks", ",".join(str(t) for t in tasks)]
         # Above the sandbox's own wall bound (20 bounds on a loaded machine, see main.cc).
-        done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8",
-                              errors="replace", timeout=60 + tools.bound_ms * 25 // 1000)
+        child = start(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
+        try:
+            _, stderr = child.communicate(timeout=60 + tools.bound_ms * 25 // 1000)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.communicate()
+            raise
+        finally:
+            forget(child)
+        if interrupted.is_set():
+            raise Interrupted()
         try:
             with open(os.path.join(scratch, "report.json"), encoding="utf-8") as f:
                 report = json.load(f)
         except (OSError, ValueError):
-            report = {"error": f"the sandbox failed (exit {done.returncode}): {done.stderr.strip()}"}
+            report = {"error": f"the sandbox failed (exit {child.returncode}): {stderr.strip()}"}
         with open(log, encoding="utf-8", errors="replace") as f:
             lines_ = [line.split(" ", 6) for line in f.read().splitlines() if line]
         # Only root can give the second program a uid of its own; otherwise both run as the
