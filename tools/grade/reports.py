@@ -1,4 +1,5 @@
-"""Reports of one graded submission: terminal table, Gradescope results.json, JUnit, Markdown.
+"""Reports of one graded submission: terminal table, Gradescope results.json, JUnit, Markdown,
+checks.json (what a class report reads) and an HTML page (html_pages.py).
 
 Rows are (id, points earned, max points, passed, reason, blocked_by); a reason is a text.T
 (English, with .zh). A blocked check earns nothing and says which failed check kept it from
@@ -12,6 +13,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "report"))
 
 import catalog as catalog_reader  # noqa: E402
+import html_pages  # noqa: E402
 import junit as junit_xml  # noqa: E402
 from text import T  # noqa: E402
 
@@ -141,8 +143,25 @@ def markdown(name, lab, rows, notes=(), lang="en", catalog=None):
     return "\n".join(out) + "\n"
 
 
+def checks(rows, catalog=None):
+    """checks.json: each check's verdict, reason and statement in English and Chinese."""
+    out = []
+    for row in rows:
+        reason = row[4] if isinstance(row[4], T) else T(row[4] or "")
+        out.append({"id": row[0], "points": row[1], "max_points": row[2],
+                    "passed": bool(row[3]), "blocked_by": row[5] or None,
+                    "reason_en": reason.en, "reason_zh": reason.zh,
+                    "statement_en": _statement(catalog, row[0], "en"),
+                    "statement_zh": _statement(catalog, row[0], "zh")})
+    return out
+
+
 def write_all(rows, name, lab, notes, json_path=None, junit_path=None, markdown_path=None,
-              lang="en", catalog=None):
+              lang="en", catalog=None, pages_dir=None):
+    """Writes the reports asked for. checks.json and index.html go to pages_dir, by default the
+    folder of a json_path named results.json (a batch's OUT/NAME/: the class report reads them)."""
+    if pages_dir is None and json_path and os.path.basename(json_path) == "results.json":
+        pages_dir = os.path.dirname(json_path) or "."
     if json_path:
         with open(json_path, "w", encoding="utf-8") as f:
             json.dump(gradescope(rows, notes, catalog), f, indent=2, ensure_ascii=False)
@@ -152,3 +171,9 @@ def write_all(rows, name, lab, notes, json_path=None, junit_path=None, markdown_
     if markdown_path:
         with open(markdown_path, "w", encoding="utf-8") as f:
             f.write(markdown(name, lab, rows, notes, lang, catalog))
+    if pages_dir:
+        data = checks(rows, catalog)
+        with open(os.path.join(pages_dir, "checks.json"), "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+        with open(os.path.join(pages_dir, "index.html"), "w", encoding="utf-8") as f:
+            f.write(html_pages.student_page(name, lab, data, notes))
