@@ -67,7 +67,7 @@ EOF
 chmod +x "${fakes}"/*
 
 readonly ALL_PACKAGES="bazel-bootstrap bazel-rules-java googletest libgtest-dev libgmock-dev g++
-python3 zip libbenchmark-dev chromium"
+python3 zip libbenchmark-dev chromium fonts-noto-cjk"
 export FAKE_LOG="${work}/calls.log" FAKE_INSTALLED="${work}/installed" FAKE_TESTDATA="${testdata}"
 
 # Starts a scenario: which packages dpkg knows as installed, and the fakes on PATH.
@@ -125,7 +125,7 @@ for args in help -h --help "test --help"; do
 done
 
 # --- missing packages and tools -------------------------------------------------------------
-scenario "bazel-rules-java googletest libgmock-dev g++ python3 zip libbenchmark-dev chromium" \
+scenario "bazel-rules-java googletest libgmock-dev g++ python3 zip libbenchmark-dev chromium fonts-noto-cjk" \
   dpkg-query
 export IPCCONF_NO_INSTALL=1
 ipcconf test
@@ -139,14 +139,14 @@ expect_status 2 "no apt-get"
 expect_in "$ERR" "missing packages: bazel-bootstrap libgtest-dev, and there is no apt-get" \
   "no apt-get"
 
-scenario "bazel-bootstrap bazel-rules-java python3 libbenchmark-dev chromium" dpkg-query apt-get id
+scenario "bazel-bootstrap bazel-rules-java python3 libbenchmark-dev chromium fonts-noto-cjk" dpkg-query apt-get id
 export FAKE_UID=1000
 ipcconf test
 expect_status 2 "not root, no sudo"
 expect_in "$ERR" "Not root and no sudo: as root, run apt-get update && apt-get install -y googletest libgtest-dev libgmock-dev g++ zip" "not root, no sudo"
 expect_not_in "$FAKE_LOG" "apt-get" "not root, no sudo"
 
-scenario "bazel-rules-java googletest libgtest-dev libgmock-dev python3 zip libbenchmark-dev chromium" \
+scenario "bazel-rules-java googletest libgtest-dev libgmock-dev python3 zip libbenchmark-dev chromium fonts-noto-cjk" \
   dpkg-query apt-get id sudo
 export FAKE_UID=1000
 ipcconf test
@@ -167,7 +167,7 @@ scenario "bazel-bootstrap bazel-rules-java googletest libgtest-dev libgmock-dev 
 export IPCCONF_NO_INSTALL=1
 ipcconf test
 expect_status 2 "test needs chromium"
-expect_in "$ERR" "missing packages: chromium." "test needs chromium"
+expect_in "$ERR" "missing packages: chromium fonts-noto-cjk." "test needs chromium"
 ipcconf run
 expect_not_in "$ERR" "chromium" "run does not need chromium"
 

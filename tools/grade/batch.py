@@ -63,6 +63,8 @@ def _batch_one(grade_one, entry, key, tools, args):
         reports.write_all(rows, entry.name, lab, notes, os.path.join(folder_out, "results.json"),
                           os.path.join(folder_out, "junit.xml"),
                           os.path.join(folder_out, "REPORT.md"), args.lang, catalog)
+        with open(os.path.join(folder_out, "report.txt"), "w", encoding="utf-8") as f:
+            f.write(reports.terminal(entry.name, lab, rows, notes, args.lang, catalog) + "\n")
         got, best = reports.totals(rows)
         row, keep = {"submission": entry.name, "lab": lab, "score": got, "max_score": best,
                      "error": "", "seconds": f"{time.monotonic() - start:.1f}"}, True
