@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "harness/child.h"
+#include "harness/posix_names.h"
 #include "harness/result_kind.h"
 #include "harness/sysv_journal.h"
 
@@ -69,6 +70,10 @@ std::string TestTmpDir() {
 }
 
 void LeakGuard::OnTestProgramStart(const ::testing::UnitTest&) {
+  // /dev/shm is the machine's, whatever the IPC namespace: what killed runs left there goes.
+  for (const std::string& path : SweepDeadRunsPosixObjects()) {
+    fprintf(stderr, "ipcconf: removed %s left by a killed run\n", path.c_str());
+  }
   if (private_ipc_) return;
   for (const SysvObject& o : SweepDeadRunJournals()) {
     fprintf(stderr, "ipcconf: removed %s left by a killed run\n", o.Describe().c_str());
@@ -134,6 +139,9 @@ void LeakGuard::OnTestEnd(const ::testing::TestInfo&) {
     RemoveSysvObject(o);
   }
   if (!private_ipc_) ResetSysvJournal();  // nothing of this test may remain
+
+  // POSIX message queues, named semaphores and shared memory objects of the names it made.
+  for (const std::string& left : RemoveLeftoverPosixObjects()) leaks.push_back(left);
 
   // Files in the test's directory, and new entries directly in $TEST_TMPDIR.
   if (!g_test_dir.empty()) {

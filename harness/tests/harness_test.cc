@@ -52,6 +52,12 @@ void ExpectFailsWith(const std::string& test, const std::string& text) {
   EXPECT_THAT(results[test].message, HasSubstr(text)) << test;
 }
 
+TEST(LeakGuard, FailsTheTestThatLeaksAPosixObject) {
+  ExpectFailsWith("Leaky.LeaksAPosixMessageQueue", "POSIX message queue /ipcconf.");
+  ExpectFailsWith("Leaky.LeaksAPosixSharedMemoryObject", "POSIX shared memory object /ipcconf.");
+  ExpectFailsWith("Leaky.LeaksAPosixNamedSemaphore", "POSIX named semaphore /ipcconf.");
+}
+
 TEST(LeakGuard, FailsTheTestThatLeaksAnFd) { ExpectFailsWith("Leaky.LeaksAnFd", "fd "); }
 TEST(LeakGuard, FailsTheTestThatLeaksAZombie) {
   ExpectFailsWith("Leaky.LeaksAZombie", "zombie");

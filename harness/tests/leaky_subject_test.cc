@@ -2,16 +2,22 @@
 // It is not run on its own; harness_test runs it and checks the harness fails each test for the
 // right reason.
 #include <fcntl.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
-#include <sys/msg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "harness/assertions.h"
 #include "harness/leak_guard.h"
+#include "harness/posix_names.h"
 #include "harness/result_kind.h"
 #include "gtest/gtest.h"
 
@@ -80,6 +86,27 @@ IPC_TEST(Leaky, LeaksAFileInItsTmpDir, "HARNESS.SELFTEST") {
 
 IPC_TEST(Leaky, LeaksAFifoInTestTmpdir, "HARNESS.SELFTEST") {
   ASSERT_EQ(mkfifo((std::string(getenv("TEST_TMPDIR")) + "/stray_fifo").c_str(), 0600), 0);
+}
+
+IPC_TEST(Leaky, LeaksAPosixMessageQueue, "HARNESS.SELFTEST") {
+  mq_attr attr{};
+  attr.mq_maxmsg = 1;
+  attr.mq_msgsize = 8;
+  mqd_t q = mq_open(ipcconf::PosixIpcName("q").c_str(), O_CREAT | O_RDWR, 0600, &attr);
+  ASSERT_NE(q, static_cast<mqd_t>(-1)) << strerror(errno);
+  mq_close(q);
+}
+
+IPC_TEST(Leaky, LeaksAPosixSharedMemoryObject, "HARNESS.SELFTEST") {
+  int fd = shm_open(ipcconf::PosixIpcName("shm").c_str(), O_CREAT | O_RDWR, 0600);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  close(fd);
+}
+
+IPC_TEST(Leaky, LeaksAPosixNamedSemaphore, "HARNESS.SELFTEST") {
+  sem_t* s = sem_open(ipcconf::PosixIpcName("sem").c_str(), O_CREAT, 0600, 1);
+  ASSERT_NE(s, SEM_FAILED) << strerror(errno);
+  sem_close(s);
 }
 
 IPC_TEST(Leaky, CleanTestPasses, "HARNESS.SELFTEST") {
