@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -166,7 +167,18 @@ int CheckCatalog(const std::string& areas_csv) {
 bool IsolateIpc() {
   const char* shared = getenv("IPCCONF_SHARED_IPC");
   if (shared && std::string(shared) == "1") return false;
-  return unshare(CLONE_NEWIPC) == 0;
+  if (unshare(CLONE_NEWIPC) != 0) return false;
+  // POSIX shared memory and named semaphores live in /dev/shm, which no IPC namespace covers:
+  // with a mount namespace of its own the run gets a private /dev/shm (and a /dev/mqueue that
+  // shows its own IPC namespace's queues), so even a SIGKILLed run leaves nothing there. Where
+  // that is not allowed the run still works on the machine's, named per process
+  // (harness/posix_names.h) and swept at the next start.
+  if (unshare(CLONE_NEWNS) == 0 &&
+      mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  }
+  return true;
 }
 
 }  // namespace
