@@ -16,6 +16,7 @@ CONFORMANCE_AREAS = [
     "fifo",
     "sysv",
     "pool",
+    "posix_sem",
 ]
 
 # The areas whose subject is the machine itself: the portable binary carries them. The pool
