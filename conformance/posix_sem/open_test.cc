@@ -40,10 +40,24 @@ ipc::NamedSemaphore MakeNamed(unsigned value = 0, int mode = 0600) {
   return made.ok() ? std::move(made.value()) : ipc::NamedSemaphore();
 }
 
-IPC_TEST(PosixSemOpen, CreateExclusiveOnAnExistingNameFailsWithEexist,
-         "POSIX_SEM.OPEN.EXCL_EXISTING_EEXIST") {
+// Whether this process still has the named semaphore open, or has closed every handle of it
+// (the name alone keeps it).
+class PosixSemHandle : public ::testing::TestWithParam<bool> {
+ protected:
+  bool closed() const { return GetParam(); }
+};
+
+std::string HandleCaseName(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "AllHandlesClosed" : "HandleOpen";
+}
+
+IPC_TEST_P(PosixSemHandle, CreateExclusiveOnAnExistingNameFailsWithEexist,
+           "POSIX_SEM.OPEN.EXCL_EXISTING_EEXIST") {
   ipc::NamedSemaphore sem = MakeNamed();
   ASSERT_NE(sem.get(), nullptr);
+  if (closed()) {
+    ASSERT_TRUE(sem.Close().ok()) << "sem_close";
+  }
   EXPECT_EQ(ErrnoName(OpenFailure(sem.name(), O_CREAT | O_EXCL)), ErrnoName(EEXIST));
 }
 
@@ -177,17 +191,25 @@ IPC_TEST(PosixSemOpen, ModeDeniesOtherUsersWithEacces, "POSIX_SEM.OPEN.MODE_DENI
       << "nobody opening a semaphore of mode 0666 (exit 10 + errno)";
 }
 
-IPC_TEST(PosixSemLife, CloseLeavesTheNameAndValue, "POSIX_SEM.CLOSE.NAME_REMAINS") {
+IPC_TEST_P(PosixSemHandle, CloseLeavesTheNameAndValue, "POSIX_SEM.CLOSE.NAME_REMAINS") {
   if (!GetvalueHonest()) return;
   ipc::NamedSemaphore sem = MakeNamed();
   ASSERT_NE(sem.get(), nullptr);
   ASSERT_EQ(sem_post(sem.get()), 0);
-  ASSERT_TRUE(sem.Close().ok()) << "sem_close";
+  // Closing a second handle, or the creator's own (the last one of this process).
+  sem_t* second = sem_open(sem.name().c_str(), 0);
+  ASSERT_NE(second, SEM_FAILED) << "opening the name a second time: " << ErrnoName(errno);
+  ASSERT_THAT(SYS(sem_close(second)), SyscallSucceeds());
+  if (closed()) {
+    ASSERT_TRUE(sem.Close().ok()) << "sem_close";
+  }
   sem_t* again = sem_open(sem.name().c_str(), 0);
   ASSERT_NE(again, SEM_FAILED) << "the name after sem_close: " << ErrnoName(errno);
   EXPECT_EQ(ValueOf(again), 1) << "the value posted before sem_close";
   sem_close(again);
 }
+
+INSTANTIATE_TEST_SUITE_P(Handles, PosixSemHandle, ::testing::Bool(), HandleCaseName);
 
 IPC_TEST(PosixSemLife, UnlinkRemovesTheName, "POSIX_SEM.UNLINK.REMOVES_NAME") {
   if (!GetvalueHonest()) return;

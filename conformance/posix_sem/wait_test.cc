@@ -22,17 +22,26 @@
 namespace ipcconf {
 namespace {
 
-// A semaphore of the parameter's kind holding 0, shown to be shared with forked children (the
-// waiters and posters of the tests are children).
-class PosixSem : public ::testing::TestWithParam<SemKind> {
+// A semaphore of the parameter's kind (the parameter, or the first of a tuple) holding 0, shown
+// to be shared with forked children (the waiters and posters of the tests are children).
+template <typename Param>
+class KindFixture : public ::testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
     ASSERT_NE(sem(), nullptr) << sem_.error();
-    if (!SharedWithChildren(GetParam(), sem())) GTEST_SKIP() << "blocked by " << CurrentBlocker();
+    if (!SharedWithChildren(kind(), sem())) GTEST_SKIP() << "blocked by " << CurrentBlocker();
   }
+  static SemKind KindOf(SemKind k) { return k; }
+  template <typename T>
+  static SemKind KindOf(const std::tuple<SemKind, T>& p) {
+    return std::get<0>(p);
+  }
+  SemKind kind() const { return KindOf(this->GetParam()); }
   sem_t* sem() const { return sem_.get(); }
-  KindSemaphore sem_{GetParam(), 0};
+  KindSemaphore sem_{kind(), 0};
 };
+
+class PosixSem : public KindFixture<SemKind> {};
 
 // Runs `body` in a child that must end at once: an end is its outcome; falling asleep in futex
 // instead (a call that should not wait, waiting) is kTimedOut with that diagnosis.
@@ -96,21 +105,22 @@ IPC_TEST_P(PosixSem, TrywaitOnZeroFailsWithEagain, "POSIX_SEM.TRYWAIT.ZERO_EAGAI
   EXPECT_EQ(ValueOf(sem()), 0);
 }
 
-class PosixSemTimeout : public PosixSem {
+// The kinds, and the deadline in milliseconds from now (negative: already past).
+class PosixSemDeadline : public KindFixture<std::tuple<SemKind, int>> {
  protected:
   // sem_timedwait on 0 with a deadline `from_now` ahead, in a child (exit 0: ETIMEDOUT, 3: it
-  // returned 0, 10 + errno). A child still asleep in futex well after the deadline ignored it.
+  // returned 0, 4: it timed out before the deadline, 10 + errno). A child still asleep in futex
+  // well after the deadline ignored it.
   Outcome TimedWait(Millis from_now) {
     timespec deadline = RealtimeIn(from_now);
     auto start = std::chrono::steady_clock::now();
     Child child = Child::Fork([&]() {
       if (sem_timedwait(sem(), &deadline) == 0) return 3;
       if (errno != ETIMEDOUT) return 10 + errno;
-      // Early is wrong too: the deadline must have passed.
-      return RealtimeIn(Millis(0)).tv_sec * 1000000000LL + RealtimeIn(Millis(0)).tv_nsec >=
-                     deadline.tv_sec * 1000000000LL + deadline.tv_nsec
-                 ? 0
-                 : 4;
+      timespec now = RealtimeIn(Millis(0));
+      bool passed = now.tv_sec > deadline.tv_sec ||
+                    (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
+      return passed ? 0 : 4;
     });
     auto late = start + std::max(from_now, Millis(0)) + Millis(200);
     bool ended = PollUntil([&]() {
@@ -125,35 +135,41 @@ class PosixSemTimeout : public PosixSem {
   }
 };
 
-IPC_TEST_P(PosixSemTimeout, TimedwaitFailsWithEtimedoutAtItsDeadline,
+std::string DeadlineCaseName(const ::testing::TestParamInfo<std::tuple<SemKind, int>>& info) {
+  int ms = std::get<1>(info.param);
+  return SemKindName({std::get<0>(info.param), info.index}) +
+         (ms < 0 ? "DeadlinePast" : "DeadlineIn" + std::to_string(ms) + "ms");
+}
+
+IPC_TEST_P(PosixSemDeadline, TimedwaitFailsWithEtimedoutAtItsDeadline,
            "POSIX_SEM.TIMEDWAIT.TIMES_OUT") {
-  EXPECT_TRUE(ExitedWith(TimedWait(Millis(-10)), 0)) << "a deadline already past: ETIMEDOUT";
-  EXPECT_TRUE(ExitedWith(TimedWait(Millis(20)), 0))
-      << "a deadline 20 ms ahead: ETIMEDOUT once it passed (exit 4: before it)";
+  Millis from_now(std::get<1>(GetParam()));
+  EXPECT_TRUE(ExitedWith(TimedWait(from_now), 0))
+      << "sem_timedwait on 0, its deadline " << from_now.count()
+      << " ms from now: ETIMEDOUT once it passed (exit 4: before it; 3: it returned 0)";
 }
 
-IPC_TEST_P(PosixSemTimeout, TimedwaitWithBadNanosecondsFailsWithEinval,
+// The kinds, and a tv_nsec out of range.
+class PosixSemBadNsec : public KindFixture<std::tuple<SemKind, long>> {};
+
+std::string BadNsecCaseName(const ::testing::TestParamInfo<std::tuple<SemKind, long>>& info) {
+  long nsec = std::get<1>(info.param);
+  return SemKindName({std::get<0>(info.param), info.index}) +
+         (nsec < 0 ? "NsecMinus1" : "Nsec1000000000");
+}
+
+IPC_TEST_P(PosixSemBadNsec, TimedwaitWithBadNanosecondsFailsWithEinval,
            "POSIX_SEM.TIMEDWAIT.BAD_NSEC_EINVAL") {
-  for (long nsec : {-1L, 1000000000L}) {
-    timespec bad{RealtimeIn(Millis(1000)).tv_sec, nsec};
-    Outcome o = AtOnce([&]() {
-      if (sem_timedwait(sem(), &bad) == 0) return 3;
-      return errno == EINVAL ? 0 : 10 + errno;
-    });
-    EXPECT_TRUE(ExitedWith(o, 0)) << "tv_nsec " << nsec << " on a value of 0: EINVAL at once";
-  }
+  timespec bad{RealtimeIn(Millis(1000)).tv_sec, std::get<1>(GetParam())};
+  Outcome o = AtOnce([&]() {
+    if (sem_timedwait(sem(), &bad) == 0) return 3;
+    return errno == EINVAL ? 0 : 10 + errno;
+  });
+  EXPECT_TRUE(ExitedWith(o, 0)) << "tv_nsec " << bad.tv_nsec << " on a value of 0: EINVAL at once";
 }
 
-// The kinds, and whether the handler is installed with SA_RESTART (sem_wait ignores it).
-class PosixSemSignal : public ::testing::TestWithParam<std::tuple<SemKind, bool>> {
- protected:
-  void SetUp() override {
-    ASSERT_NE(sem_.get(), nullptr) << sem_.error();
-    if (!SharedWithChildren(kind(), sem_.get())) GTEST_SKIP() << "blocked by " << CurrentBlocker();
-  }
-  SemKind kind() const { return std::get<0>(GetParam()); }
-  KindSemaphore sem_{kind(), 0};
-};
+// The kinds, and whether the handler is installed with SA_RESTART.
+class PosixSemSignal : public KindFixture<std::tuple<SemKind, bool>> {};
 
 std::string SignalCaseName(const ::testing::TestParamInfo<std::tuple<SemKind, bool>>& info) {
   return SemKindName({std::get<0>(info.param), info.index}) +
@@ -169,7 +185,7 @@ IPC_TEST_P(PosixSemSignal, HandlerInterruptsWaitWithEintr, "POSIX_SEM.WAIT.EINTR
   ASSERT_NE(page, MAP_FAILED) << ErrnoName(errno);
   g_handled = static_cast<volatile sig_atomic_t*>(page);
   *g_handled = 0;
-  sem_t* sem = sem_.get();
+  sem_t* sem = this->sem();
   bool restart = std::get<1>(GetParam());
   Child waiter = Child::Fork([=]() {
     struct sigaction sa {};
@@ -228,8 +244,14 @@ IPC_TEST_P(PosixSem, PostOnValueMaxFailsWithEoverflow, "POSIX_SEM.POST.OVERFLOW_
 
 INSTANTIATE_TEST_SUITE_P(Kinds, PosixSem, ::testing::Values(SemKind::kNamed, SemKind::kUnnamed),
                          SemKindName);
-INSTANTIATE_TEST_SUITE_P(Kinds, PosixSemTimeout,
-                         ::testing::Values(SemKind::kNamed, SemKind::kUnnamed), SemKindName);
+INSTANTIATE_TEST_SUITE_P(KindsAndDeadlines, PosixSemDeadline,
+                         ::testing::Combine(::testing::Values(SemKind::kNamed, SemKind::kUnnamed),
+                                            ::testing::Values(-10, 20)),
+                         DeadlineCaseName);
+INSTANTIATE_TEST_SUITE_P(KindsAndNsecs, PosixSemBadNsec,
+                         ::testing::Combine(::testing::Values(SemKind::kNamed, SemKind::kUnnamed),
+                                            ::testing::Values(-1L, 1000000000L)),
+                         BadNsecCaseName);
 INSTANTIATE_TEST_SUITE_P(Kinds, PosixSemSignal,
                          ::testing::Combine(::testing::Values(SemKind::kNamed, SemKind::kUnnamed),
                                             ::testing::Bool()),

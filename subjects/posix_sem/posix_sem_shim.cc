@@ -144,7 +144,7 @@ bool Malformed(const char* name) {
 // names_per_process: every name gets the pid of the process that loaded this library.
 const char* Rename(const char* name, char* out, size_t size) {
   static const pid_t loader = getpid();
-  if (!Broken(Defect::kNamesPerProcess)) return name;
+  if (!Broken(Defect::kNamesPerProcess) || Malformed(name) || strlen(name) > NAME_MAX) return name;
   snprintf(out, size, "%s.%d", name, static_cast<int>(loader));
   return out;
 }
