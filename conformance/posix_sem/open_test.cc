@@ -57,6 +57,12 @@ IPC_TEST_P(PosixSemHandle, CreateExclusiveOnAnExistingNameFailsWithEexist,
   ASSERT_NE(sem.get(), nullptr);
   if (closed()) {
     ASSERT_TRUE(sem.Close().ok()) << "sem_close";
+    // The name must still be there for O_EXCL to find it.
+    sem_t* probe = sem_open(sem.name().c_str(), 0);
+    IPCCONF_BLOCKED_BY_IF(
+        probe == SEM_FAILED, "POSIX_SEM.CLOSE.NAME_REMAINS",
+        "after sem_close of its only handle, the name no longer opens: " + ErrnoName(errno));
+    sem_close(probe);
   }
   EXPECT_EQ(ErrnoName(OpenFailure(sem.name(), O_CREAT | O_EXCL)), ErrnoName(EEXIST));
 }

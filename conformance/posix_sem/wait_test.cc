@@ -210,9 +210,12 @@ IPC_TEST_P(PosixSemSignal, HandlerInterruptsWaitWithEintr, "POSIX_SEM.WAIT.EINTR
     EXPECT_TRUE(ReleasedByPost(waiter));
   } else {
     // Back asleep in futex after its handler ran: the wait was restarted.
-    EXPECT_FALSE(WaitUntilBlocked(waiter.pid(), kInSemWait))
-        << "without SA_RESTART, sem_wait went back to sleep after the handler instead of "
-           "failing with EINTR";
+    if (WaitUntilBlocked(waiter.pid(), kInSemWait)) {
+      ADD_FAILURE() << "without SA_RESTART, sem_wait went back to sleep after the handler "
+                       "instead of failing with EINTR";
+      waiter.Kill();
+      return;
+    }
     EXPECT_TRUE(ExitedWith(waiter.Wait(), 0))
         << "exit 3: sem_wait returned 0 with the value 0; 10 + errno: another error";
   }
