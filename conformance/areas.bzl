@@ -17,6 +17,7 @@ CONFORMANCE_AREAS = [
     "sysv",
     "pool",
     "posix_sem",
+    "posix_shm",
 ]
 
 # The areas whose subject is the machine itself: the portable binary carries them. The pool
