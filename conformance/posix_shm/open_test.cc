@@ -69,7 +69,7 @@ IPC_TEST_P(PosixShmExisting, CreatWithoutExclOpensTheSameObject,
   strcpy(first.bytes(), "written before the second shm_open");
   ipc::UniqueFd again(shm_open(name_.c_str(), GetParam().flags | O_CREAT, 0600));
   ASSERT_TRUE(again) << "O_CREAT of an existing name: " << ErrnoName(errno);
-  EXPECT_EQ(SizeOf(again.get()), 4096) << "the existing object keeps its size";
+  ASSERT_EQ(SizeOf(again.get()), 4096) << "the existing object keeps its size";
   void* a = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, again.get(), 0);
   ASSERT_NE(a, MAP_FAILED) << "mmap of the object opened again: " << ErrnoName(errno);
   Mapping second(a, 4096);

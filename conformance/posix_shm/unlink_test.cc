@@ -68,7 +68,7 @@ IPC_TEST(PosixShmUnlinked, MappingsKeepWorking, "POSIX_SHM.UNLINK.MAPPING_SURVIV
   EXPECT_STREQ(mapped.bytes(), "before the unlink") << "the mapping must keep its bytes";
   strcpy(mapped.bytes() + 100, "after the unlink");
   EXPECT_STREQ(mapped.bytes() + 100, "after the unlink") << "the mapping must stay writable";
-  EXPECT_EQ(SizeOf(fd.get()), static_cast<long>(kSize)) << "the object keeps its size";
+  ASSERT_EQ(SizeOf(fd.get()), static_cast<long>(kSize)) << "the object keeps its size";
   Mapping later = MapShared(fd.get(), kSize);
   if (!later) return;
   EXPECT_STREQ(later.bytes(), "before the unlink") << "a new mapping of the open fd";
