@@ -16,7 +16,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_shm {
 namespace {
 
 // Sets the umask for a scope (the test process is single-threaded while a test runs).
@@ -146,4 +146,4 @@ INSTANTIATE_TEST_SUITE_P(Protections, PosixShmReadOnly,
                          });
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_shm

@@ -17,7 +17,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_shm {
 namespace {
 
 struct OpenFlags {
@@ -212,4 +212,4 @@ IPC_TEST(PosixShmLinux, TheObjectIsAFileInDevShm, "POSIX_SHM.NAME.IN_DEV_SHM") {
 }
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_shm

@@ -14,7 +14,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_shm {
 
 ShmName::ShmName(const std::string& what) : name_(PosixIpcName(what)) {}
 
@@ -116,4 +116,4 @@ bool BecomeNobody() {
   return setgroups(0, nullptr) == 0 && setgid(65534) == 0 && setuid(65534) == 0;
 }
 
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_shm

@@ -11,7 +11,7 @@
 
 #include "ipc/unique_fd.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_shm {
 
 // The catalog ids the probes name.
 inline constexpr char kCreatNewEmpty[] = "POSIX_SHM.OPEN.CREAT_NEW_EMPTY";
@@ -78,6 +78,6 @@ std::string Octal(unsigned mode);
 // Gives up root for uid/gid 65534 (nobody) in a child; false if this system does not allow it.
 bool BecomeNobody();
 
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_shm
 
 #endif  // IPCCONF_CONFORMANCE_POSIX_SHM_POSIX_SHM_OBJECTS_H_

@@ -18,7 +18,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_shm {
 namespace {
 
 constexpr char kFromParent[] = "from the parent";
@@ -123,4 +123,4 @@ IPC_TEST_P(PosixShmShare, StoresAreSeenByOtherMappingsWithoutMsync,
 INSTANTIATE_TEST_SUITE_P(Sizes, PosixShmShare, ::testing::Values(4096, 4097, 65536, 1 << 20));
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_shm

@@ -15,7 +15,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_shm {
 namespace {
 
 class PosixShmSize : public ::testing::TestWithParam<size_t> {};
@@ -71,4 +71,4 @@ INSTANTIATE_TEST_SUITE_P(Sizes, PosixShmSize,
                          ::testing::Values(1, 100, 4095, 4096, 4097, 3 * 4096, 65536 + 7, 1 << 20));
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_shm

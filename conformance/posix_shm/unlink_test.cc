@@ -15,7 +15,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_shm {
 namespace {
 
 constexpr size_t kSize = 8192;
@@ -125,4 +125,4 @@ IPC_TEST(PosixShmUnlinkMissing, ANameUnlinkedBeforeIsEnoent, "POSIX_SHM.UNLINK.M
 }
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_shm
