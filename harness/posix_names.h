@@ -13,16 +13,18 @@
 
 namespace ipcconf {
 
-// "/ipcconf.PID.N.WHAT": unique to this process (N counts up), WHAT says what it is for. Make
-// names in the test process (not in a child), so that the leak guard knows them.
+// "/ipcconf.PID-NS.N.WHAT": unique to this process (NS its pid namespace, N counts up), WHAT
+// says what it is for. Make names in the test process (not in a child), so that the leak guard
+// knows them.
 std::string PosixIpcName(const std::string& what);
 
 // What of the names made since the last call still exists, each described ("POSIX message
 // queue /ipcconf.12.3.q"), removed by the raw calls; then the names are forgotten.
 std::vector<std::string> RemoveLeftoverPosixObjects();
 
-// Removes the objects of runs that are no longer alive (their pid, in the name, is gone);
-// returns what it removed.
+// Removes the objects of runs that are no longer alive (their pid, in the name, is gone from
+// this pid namespace, also in the name); returns what it removed. Names of another namespace
+// are never judged: there a live run's pid looks dead.
 std::vector<std::string> SweepDeadRunsPosixObjects();
 
 }  // namespace ipcconf

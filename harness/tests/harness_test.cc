@@ -1,5 +1,6 @@
 // Tests of the harness itself: the leak guard fails each leaking test and names the leak; tagging
 // rules are enforced; hung children are diagnosed; blocking is observed; catalogs are validated.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -10,13 +11,14 @@
 #include <sstream>
 #include <string>
 
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "harness/blocked.h"
 #include "harness/catalog.h"
 #include "harness/child.h"
 #include "harness/defect_runner.h"
 #include "harness/leak_guard.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
+#include "harness/posix_names.h"
 
 namespace ipcconf {
 namespace {
@@ -34,9 +36,9 @@ std::map<std::string, SubjectResult> RunLeakySubject() {
   if (!results->empty()) return *results;
   std::string file = std::string(getenv("TEST_TMPDIR")) + "/leaky_results.jsonl";
   // The sub-run must not write into this test's own XML or shard files.
-  std::vector<std::string> env = {"IPCCONF_RESULTS=" + file, "XML_OUTPUT_FILE", "GTEST_OUTPUT",
-                                  "TEST_SHARD_STATUS_FILE", "TEST_PREMATURE_EXIT_FILE",
-                                  "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS"};
+  std::vector<std::string> env = {
+      "IPCCONF_RESULTS=" + file,  "XML_OUTPUT_FILE",  "GTEST_OUTPUT",     "TEST_SHARD_STATUS_FILE",
+      "TEST_PREMATURE_EXIT_FILE", "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS"};
   Child c = Child::Exec({Runfile("harness/tests/leaky_subject_test")}, env);
   Outcome o = c.Wait(Millis(60000));
   EXPECT_TRUE(o.kind == Outcome::Kind::kExited) << o.Describe();
@@ -58,10 +60,32 @@ TEST(LeakGuard, FailsTheTestThatLeaksAPosixObject) {
   ExpectFailsWith("Leaky.LeaksAPosixNamedSemaphore", "POSIX named semaphore /ipcconf.");
 }
 
-TEST(LeakGuard, FailsTheTestThatLeaksAnFd) { ExpectFailsWith("Leaky.LeaksAnFd", "fd "); }
-TEST(LeakGuard, FailsTheTestThatLeaksAZombie) {
-  ExpectFailsWith("Leaky.LeaksAZombie", "zombie");
+// A pid means something only in its own pid namespace: a run in another one (Bazel's
+// linux-sandbox) must leave alone names it cannot judge, or it removes objects of live runs.
+TEST(PosixNames, TheSweepJudgesOnlyNamesOfItsOwnPidNamespace) {
+  const std::string mine = PosixIpcName("sweep");  // "/ipcconf.PID-NS.N.sweep"
+  const size_t dash = mine.find('-');
+  const std::string ns = mine.substr(dash + 1, mine.find('.', dash) - dash - 1);
+  Outcome gone = RunInChild([]() { return 0; });  // a pid no run has any more
+  ASSERT_TRUE(ExitedWith(gone, 0));
+  const std::string dead = "/dev/shm/ipcconf." + std::to_string(gone.pid);
+  const std::string ours = dead + "-" + ns + ".1.sweep", foreign = dead + "-1.1.sweep";
+  for (const std::string& path : {ours, foreign}) {
+    int fd = open(path.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+    ASSERT_GE(fd, 0) << path;
+    close(fd);
+  }
+  std::vector<std::string> removed = SweepDeadRunsPosixObjects();
+  EXPECT_THAT(removed, ::testing::Contains(ours)) << "a dead run of this namespace";
+  EXPECT_THAT(removed, ::testing::Not(::testing::Contains(foreign)))
+      << "a name of another pid namespace, whose pids this run cannot see";
+  EXPECT_EQ(access(foreign.c_str(), F_OK), 0);
+  unlink(ours.c_str());
+  unlink(foreign.c_str());
 }
+
+TEST(LeakGuard, FailsTheTestThatLeaksAnFd) { ExpectFailsWith("Leaky.LeaksAnFd", "fd "); }
+TEST(LeakGuard, FailsTheTestThatLeaksAZombie) { ExpectFailsWith("Leaky.LeaksAZombie", "zombie"); }
 TEST(LeakGuard, FailsTheTestThatLeaksALiveChild) {
   ExpectFailsWith("Leaky.LeaksALiveChild", "child pid");
 }
