@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -135,6 +136,21 @@ long MqueueLimit(const std::string& name) {
   long value = -1;
   if (!(in >> value)) return -1;
   return value;
+}
+
+void RemoveQueueName(const std::string& name) {
+  mq_unlink(name.c_str());
+  // The kernel's names have no leading slash; the raw calls bypass a broken libc.
+  long fd = syscall(SYS_mq_open, name.c_str() + 1, O_RDONLY, 0, nullptr);
+  if (fd < 0) return;
+  syscall(SYS_close, fd);
+  syscall(SYS_mq_unlink, name.c_str() + 1);
+  RecordBlocked("POSIX_MQ.UNLINK.NAME_GOES", "mq_unlink(" + name + ") left the queue in place");
+}
+
+void PosixMqTest::TearDown() {
+  queue_ = ipc::PosixMessageQueue();  // closes, and unlinks the name if it still owns it
+  if (!name_.empty()) RemoveQueueName(name_);
 }
 
 void PosixMqTest::MakeQueue(int extra_flags) {

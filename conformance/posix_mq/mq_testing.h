@@ -52,12 +52,18 @@ bool BecomeNobody();
 // The value of /proc/sys/fs/mqueue/NAME, or -1 when it cannot be read.
 long MqueueLimit(const std::string& name);
 
+// mq_unlink(name), then a look with the raw calls: a name the unlink left in place is removed
+// by them and the test is blocked by POSIX_MQ.UNLINK.NAME_GOES (the leak guard would otherwise
+// fail it for a leak the subject's removal made).
+void RemoveQueueName(const std::string& name);
+
 // A fresh queue of kMaxMessages x kMessageSize (O_RDWR plus `extra_flags`), unlinked when the
 // test ends. SetUp checks that it has the asked attributes: otherwise the test is blocked by
 // POSIX_MQ.OPEN.CREATE_NEW.
 class PosixMqTest : public ::testing::Test {
  protected:
   void SetUp() override { MakeQueue(0); }
+  void TearDown() override;
   void MakeQueue(int extra_flags);
   // mq_send in this process, for a queue with room (where no correct subject waits).
   ::testing::AssertionResult Send(const std::string& body, unsigned priority = 0);

@@ -115,13 +115,13 @@ long MessageSize(mqd_t mqd) {
 // A past absolute time: a timed call that would wait returns ETIMEDOUT at once.
 const timespec kPast = {0, 0};
 
-// fifo_reversed: each user priority p becomes p * 100 + (99 - n % 100), n counting sends, so
-// that within p the newest comes first; mq_receive maps it back.
+// fifo_reversed: each user priority p becomes p * 100 + n % 100, n counting sends, so that
+// within p the newest comes first; mq_receive maps it back.
 unsigned Prio(unsigned p) {
   static unsigned sends = 0;
   if (Broken(Defect::kPrioritiesIgnored)) return 0;
   if (!Broken(Defect::kFifoReversed) || p * 100 + 99 >= MQ_PRIO_MAX) return p;
-  return p * 100 + (99 - sends++ % 100);
+  return p * 100 + sends++ % 100;
 }
 void Unprio(unsigned* p) {
   if (p && Broken(Defect::kFifoReversed) && *p >= 100) *p /= 100;
@@ -278,6 +278,13 @@ int mq_unlink(const char* name) {
     }
   }
   return rc;
+}
+
+int mq_close(mqd_t mqd) {
+  for (int i = 0; i < g_opened_count; ++i) {
+    if (g_opened[i].mqd == mqd) g_opened[i] = g_opened[--g_opened_count];
+  }
+  return Real<int (*)(mqd_t)>("mq_close")(mqd);
 }
 
 int mq_send(mqd_t mqd, const char* msg, size_t len, unsigned prio) {
