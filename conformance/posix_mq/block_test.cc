@@ -17,7 +17,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_mq {
 namespace {
 
 // Whether the waiting call is the plain one or the timed one with a far timeout (both block).
@@ -170,4 +170,4 @@ INSTANTIATE_TEST_SUITE_P(Ends, PosixMqTimeout, ::testing::Bool(), [](const auto&
 });
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_mq

@@ -16,7 +16,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_mq {
 namespace {
 
 class PosixMqUnlink : public PosixMqTest {};
@@ -150,4 +150,4 @@ IPC_TEST_F(PosixMqPoll, ReadableWhileAMessageIsQueued, "POSIX_MQ.POLL.READABLE")
 }
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_mq

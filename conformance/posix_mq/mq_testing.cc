@@ -17,7 +17,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_mq {
 
 Outcome RunAtOnce(const std::function<int()>& body, Millis sleeps_by_design) {
   Child child = Child::Fork(body);
@@ -206,4 +206,4 @@ bool PosixMqTest::SetNonBlockingChecked() {
   return false;
 }
 
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_mq

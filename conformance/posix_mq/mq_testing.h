@@ -16,7 +16,7 @@
 #include "harness/child.h"
 #include "ipc/posix_mq.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_mq {
 
 // The queue every fixture makes: small, so that a few messages fill it.
 inline constexpr long kMaxMessages = 4;
@@ -80,6 +80,6 @@ class PosixMqTest : public ::testing::Test {
   ipc::PosixMessageQueue queue_;
 };
 
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_mq
 
 #endif  // IPCCONF_CONFORMANCE_POSIX_MQ_MQ_TESTING_H_

@@ -18,7 +18,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_mq {
 namespace {
 
 constexpr int kSignal = SIGUSR1;
@@ -176,4 +176,4 @@ IPC_TEST_F(PosixMqNotify, RegistrationIsGoneAfterOneNotification,
 }
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_mq

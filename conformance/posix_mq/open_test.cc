@@ -15,7 +15,7 @@
 #include "harness/result_kind.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_mq {
 namespace {
 
 // mq_open(name, O_RDWR|O_CREAT|O_EXCL, 0600, {maxmsg, msgsize}).
@@ -202,4 +202,4 @@ IPC_TEST_P(PosixMqLimit, UnprivilegedAboveTheCeilingFailsWithEinval,
 INSTANTIATE_TEST_SUITE_P(Ceilings, PosixMqLimit, ::testing::Values("msg_max", "msgsize_max"));
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_mq

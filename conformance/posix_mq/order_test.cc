@@ -12,7 +12,7 @@
 #include "harness/assertions.h"
 #include "harness/syscall.h"
 
-namespace ipcconf {
+namespace ipcconf::posix_mq {
 namespace {
 
 // Messages sent in this order, each named by its priority.
@@ -87,4 +87,4 @@ INSTANTIATE_TEST_SUITE_P(Lengths, PosixMqLongSend,
                          ::testing::Values(kMessageSize + 1, 2 * kMessageSize));
 
 }  // namespace
-}  // namespace ipcconf
+}  // namespace ipcconf::posix_mq
