@@ -15,6 +15,7 @@ CONFORMANCE_AREAS = [
     "pipe",
     "fifo",
     "sysv",
+    "posix_mq",
     "pool",
     "posix_sem",
     "posix_shm",
