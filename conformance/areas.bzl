@@ -16,9 +16,9 @@ CONFORMANCE_AREAS = [
     "fifo",
     "sysv",
     "posix_mq",
-    "pool",
     "posix_sem",
     "posix_shm",
+    "pool",
 ]
 
 # The areas whose subject is the machine itself: the portable binary carries them. The pool
