@@ -19,12 +19,13 @@ import base64
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import targets
 
@@ -84,8 +85,47 @@ def probe_assertions(sources: str) -> Dict[str, Tuple[List[str], str]]:
     return out
 
 
+# A target that has not said a word of the runner's by then did not start (a nested KVM that
+# hangs, a kernel that panics quietly): it is stopped and said so, never waited on for ever.
+START_BOUND_SECONDS = 180
+
+
+def _take(session: Session, line: str, state: dict) -> None:
+    """One line of the target's output into the session (framed lines; others kept for the
+    diagnosis); counts the binary's finished test cases in `state`."""
+    at = line.find("@@ipcconf ")
+    if at < 0:
+        session.other = (session.other + [line])[-30:]
+        return
+    kind, _, rest = line[at + len("@@ipcconf "):].partition(" ")
+    session.started = True
+    if kind == "out":
+        name, _, text = rest.partition(": ")
+        session.outputs.setdefault(name, []).append(text)
+        if name == "ipcconf_portable" and re.match(r"\[ +(OK|FAILED|SKIPPED) +\] ", text):
+            state["ran"] += 1
+            state["failed"] += "FAILED" in text
+    elif kind == "end":
+        name, _, how = rest.partition(": ")
+        session.endings[name] = how
+    elif kind == "file":
+        state["file"], state["chunks"] = rest, []
+    elif kind == "data":
+        state["chunks"].append(rest.strip())
+    elif kind == "endfile" and state.get("file"):
+        try:
+            session.files[state["file"]] = base64.b64decode("".join(state["chunks"]),
+                                                            validate=True)
+        except ValueError:
+            session.other.append(f"(the transport damaged {state['file']})")
+        state["file"] = None
+    elif kind == "done":
+        session.done = True
+
+
 def run(launch: targets.Launch, folder: str, bound: int, total: int, label: str) -> Session:
-    """Runs port_init in the target, showing progress; what came back."""
+    """Runs port_init in the target, showing progress; what came back. Every wait is bounded:
+    the whole run by `bound`, its start by START_BOUND_SECONDS, even when nothing is printed."""
     session = Session()
     # Inside the target the staged folder keeps its path (hostfs, runsc's overlay of /, the
     # host itself); under qemu-system it is the initramfs root, where port_init sits at /.
@@ -96,51 +136,42 @@ def run(launch: targets.Launch, folder: str, bound: int, total: int, label: str)
     except OSError as e:
         session.other.append(f"cannot start {launch.argv[0]}: {e.strerror}")
         return session
-    started, ran, failed, last_shown = time.monotonic(), 0, 0, -1
+    started, last_shown = time.monotonic(), -1
+    state = {"ran": 0, "failed": 0, "file": None, "chunks": []}
     tty = sys.stdout.isatty()
-    current_file: Optional[str] = None
-    chunks: List[str] = []
-    deadline = started + bound
-    for raw in proc.stdout:
-        if time.monotonic() > deadline:
+    fd, pending = proc.stdout.fileno(), b""
+    while True:
+        now = time.monotonic()
+        silent = not session.started and now - started > START_BOUND_SECONDS
+        if now - started > bound or silent:
             proc.kill()
-            session.other.append(f"(killed: no end within {bound} s)")
+            session.other.append(f"(stopped: no sign of the runner within {START_BOUND_SECONDS} s)"
+                                 if silent else f"(stopped: no end within {bound} s)")
             break
-        line = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
-        at = line.find("@@ipcconf ")
-        if at < 0:
-            session.other = (session.other + [line])[-30:]
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
             continue
-        kind, _, rest = line[at + len("@@ipcconf "):].partition(" ")
-        session.started = True
-        if kind == "out":
-            name, _, text = rest.partition(": ")
-            session.outputs.setdefault(name, []).append(text)
-            if name == "ipcconf_portable" and re.match(r"\[ +(OK|FAILED|SKIPPED) +\] ", text):
-                ran += 1
-                failed += "FAILED" in text
-        elif kind == "end":
-            name, _, how = rest.partition(": ")
-            session.endings[name] = how
-        elif kind == "file":
-            current_file, chunks = rest, []
-        elif kind == "data":
-            chunks.append(rest.strip())
-        elif kind == "endfile" and current_file:
-            try:
-                session.files[current_file] = base64.b64decode("".join(chunks), validate=True)
-            except ValueError:
-                session.other.append(f"(the transport damaged {current_file})")
-            current_file = None
-        elif kind == "done":
-            session.done = True
-        shown = ran * 20 // max(total, 1)
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            _take(session, raw.decode("utf-8", "replace").replace("\r", ""), state)
+        shown = state["ran"] * 20 // max(total, 1)
         if tty or shown != last_shown:
             last_shown = shown
-            message = (f"{label}: {ran}/{total} test cases, {failed} failed, "
+            message = (f"{label}: {state['ran']}/{total} test cases, {state['failed']} failed, "
                        f"{time.monotonic() - started:.0f} s")
             print(("\r" + message) if tty else message, end="" if tty else "\n", flush=True)
-    proc.wait()
+    if pending:
+        _take(session, pending.decode("utf-8", "replace").replace("\r", ""), state)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+    proc.stdout.close()
     if tty:
         print()
     return session
@@ -226,7 +257,8 @@ def report(runs, args) -> int:
     for (name, _, seconds), path in zip(runs, paths):
         with open(path, encoding="utf-8") as f:
             c = counts(json.load(f))
-        print(f"{name}: {seconds:.0f} s wall; " + ", ".join(f"{n} {s}" for s, n in sorted(c.items())))
+        print(f"{name}: {seconds:.0f} s wall; "
+              + ", ".join(f"{n} {s}" for s, n in sorted(c.items())))
     command = [sys.executable, REPORT_TOOL, "report", *paths,
                "--html", os.path.join(args.output, f"port-{runs[-1][0]}.html")]
     if args.expect:

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import unittest_junit
@@ -75,6 +76,20 @@ class RunnerTest(unittest.TestCase):
                            folder, 60, 1, "wrapper")
         self.assertFalse(session.started)
         self.assertIn("cannot start /no/such/wrapper", session.other[-1])
+
+    def test_a_target_that_says_nothing_is_stopped_not_waited_on(self):
+        folder, _ = self.stage("exit 0\n", {})
+        saved = port.START_BOUND_SECONDS
+        port.START_BOUND_SECONDS = 1
+        try:
+            began = time.monotonic()
+            session = port.run(targets.Launch(["/bin/sleep", "600"], {}, "a hung port"),
+                               folder, 60, 1, "x")
+        finally:
+            port.START_BOUND_SECONDS = saved
+        self.assertLess(time.monotonic() - began, 30)
+        self.assertFalse(session.started)
+        self.assertIn("no sign of the runner within 1 s", session.other[-1])
 
     def test_lines_that_are_not_the_runners_are_kept_for_the_diagnosis(self):
         folder, _ = self.stage("exit 0\n", {})
